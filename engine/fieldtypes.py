@@ -1,0 +1,308 @@
+"""One table of field types: SQL type, Python coercion, and the form widget.
+
+Adding a field type means adding one row to ``FIELD_TYPES`` (and one template
+partial in the web layer). Coercers turn whatever a caller sends (JSON strings,
+form strings, Python objects) into the canonical Python value, or raise
+``ValueError`` with a sentence the validation layer puts after the field label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import sqlalchemy as sa
+from dateutil import parser as date_parser
+from sqlalchemy.dialects import mysql
+
+if TYPE_CHECKING:
+    from engine.meta import Field
+
+# Currency columns are DECIMAL(18, 6) on servers. SQLite has no exact decimal, so
+# there they are integers of millionths: exact, sortable and summable in SQL.
+CURRENCY_SCALE = 6
+_CURRENCY_FACTOR = Decimal(10) ** CURRENCY_SCALE
+_CURRENCY_QUANT = Decimal(1).scaleb(-CURRENCY_SCALE)
+CURRENCY_MAX = Decimal(10) ** 12
+
+
+class ExactDecimal(sa.types.TypeDecorator):
+    """Exact decimals everywhere: NUMERIC(18,6), or scaled BIGINT on SQLite."""
+
+    impl = sa.Numeric(18, CURRENCY_SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        return dialect.type_descriptor(sa.Numeric(18, CURRENCY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        value = value if isinstance(value, Decimal) else Decimal(str(value))
+        if dialect.name == "sqlite":
+            return int((value * _CURRENCY_FACTOR).to_integral_value(ROUND_HALF_UP))
+        return value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _CURRENCY_FACTOR).quantize(_CURRENCY_QUANT)
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def datetime_type() -> sa.types.TypeEngine:
+    """DATETIME with microseconds on MariaDB too (optimistic locking compares them)."""
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def long_text_type() -> sa.types.TypeEngine:
+    return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+
+# ---------------------------------------------------------------- coercers
+
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{3,30}$")
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f", ""}
+
+
+def _text(value: Any, field: Field) -> str:
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise ValueError("must be text")
+    text = value if isinstance(value, str) else str(value)
+    if field.length and len(text) > field.length:
+        raise ValueError(f"is too long ({len(text)} characters; at most {field.length})")
+    return text
+
+
+def _data(value: Any, field: Field) -> str:
+    text = _text(value, field).strip()
+    if not text:
+        return text
+    fmt = field.options
+    if fmt == "Email" and not _EMAIL_RE.match(text):
+        raise ValueError(f"{text!r} is not a valid email address")
+    if fmt == "Phone" and (not _PHONE_RE.match(text) or sum(c.isdigit() for c in text) < 3):
+        raise ValueError(f"{text!r} is not a valid phone number")
+    if fmt == "URL":
+        parsed = urlparse(text)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in text:
+            raise ValueError(f"{text!r} is not a valid http(s) URL")
+    return text
+
+
+def _int(value: Any, field: Field) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (float, Decimal)):
+        if value != int(value):
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise ValueError(f"{value!r} is not a whole number") from None
+            if number != number.to_integral_value():
+                raise ValueError(f"{value!r} is not a whole number") from None
+            return int(number)
+    raise ValueError(f"{value!r} is not a whole number")
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip().replace(",", ""))
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+    else:
+        raise ValueError(f"{value!r} is not a number")
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _float(value: Any, field: Field) -> float:
+    number = _decimal(value)
+    if field.precision is not None:
+        number = number.quantize(Decimal(1).scaleb(-field.precision), ROUND_HALF_UP)
+    return float(number)
+
+
+def _currency(value: Any, field: Field) -> Decimal:
+    number = _decimal(value)
+    precision = field.precision if field.precision is not None else 2
+    number = number.quantize(Decimal(1).scaleb(-precision), ROUND_HALF_UP)
+    if abs(number) >= CURRENCY_MAX:
+        raise ValueError(f"{value!r} is too large (at most 12 digits before the decimal point)")
+    return number
+
+
+def _check(value: Any, field: Field) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int) and value in (0, 1):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return int(value.strip().lower() in _TRUE)
+    raise ValueError(f"{value!r} is not a yes/no value (use 1 or 0)")
+
+
+def _date(value: Any, field: Field) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+    raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)")
+
+
+def _datetime(value: Any, field: Field) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else _naive_utc(value)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            try:
+                parsed = date_parser.isoparse(value.strip())
+            except (ValueError, OverflowError):
+                raise ValueError(f"{value!r} is not a date and time (use YYYY-MM-DD HH:MM:SS)") from None
+        return _naive_utc(parsed) if parsed.tzinfo else parsed
+    raise ValueError(f"{value!r} is not a date and time (use YYYY-MM-DD HH:MM:SS)")
+
+
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _time(value: Any, field: Field) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, dt.timedelta):  # MariaDB returns TIME as timedelta
+        seconds = int(value.total_seconds())
+        return dt.time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60, value.microseconds)
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time (use HH:MM:SS)") from None
+    raise ValueError(f"{value!r} is not a time (use HH:MM:SS)")
+
+
+def _select(value: Any, field: Field) -> str:
+    text = _text(value, field).strip()
+    if text and text not in field.select_options:
+        allowed = ", ".join(repr(o) for o in field.select_options)
+        raise ValueError(f"{text!r} is not one of {allowed}")
+    return text
+
+
+def _link(value: Any, field: Field) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a record ID")
+    return _text(value, field).strip()
+
+
+def _json(value: Any, field: Field) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value) if value.strip() else None
+        except ValueError:
+            raise ValueError("is not valid JSON") from None
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        raise ValueError("cannot be stored as JSON") from None
+    return value
+
+
+def _password(value: Any, field: Field) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    if field.length and len(value) > field.length:
+        raise ValueError(f"is too long (at most {field.length} characters)")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    """One row of the field type table."""
+
+    name: str
+    sql_type: Callable[[Field], sa.types.TypeEngine] | None  # None: no column
+    coerce: Callable[[Any, Field], Any] | None
+    widget: str  # template partial the web form renders
+    default_length: int | None = None
+    is_text: bool = False  # LIKE-searchable
+    is_numeric: bool = False  # non_negative applies
+    is_layout: bool = False
+
+    @property
+    def has_column(self) -> bool:
+        return self.sql_type is not None
+
+
+def _string(field: Field) -> sa.types.TypeEngine:
+    return sa.String(field.length or 140)
+
+
+FIELD_TYPES: dict[str, FieldType] = {
+    ft.name: ft
+    for ft in [
+        FieldType("Data", _string, _data, "data", 140, is_text=True),
+        FieldType("Small Text", lambda f: sa.Text(), _text, "textarea", is_text=True),
+        FieldType("Text", lambda f: sa.Text(), _text, "textarea", is_text=True),
+        FieldType("Long Text", lambda f: long_text_type(), _text, "textarea", is_text=True),
+        FieldType("Int", lambda f: sa.BigInteger(), _int, "int", is_numeric=True),
+        FieldType("Float", lambda f: sa.Float(53), _float, "float", is_numeric=True),
+        FieldType("Currency", lambda f: ExactDecimal(), _currency, "currency", is_numeric=True),
+        FieldType("Percent", lambda f: sa.Float(53), _float, "percent", is_numeric=True),
+        FieldType("Check", lambda f: sa.SmallInteger(), _check, "check"),
+        FieldType("Date", lambda f: sa.Date(), _date, "date"),
+        FieldType("Datetime", lambda f: datetime_type(), _datetime, "datetime"),
+        FieldType("Time", lambda f: sa.Time(), _time, "time"),
+        FieldType("Select", _string, _select, "select", 140, is_text=True),
+        FieldType("Link", _string, _link, "link", 140, is_text=True),
+        FieldType("Dynamic Link", _string, _link, "dynamic_link", 140, is_text=True),
+        FieldType("Table", None, None, "table"),
+        FieldType("Password", lambda f: sa.String(255), _password, "password", 128),
+        FieldType("JSON", lambda f: sa.JSON(), _json, "json"),
+        FieldType("Read Only", _string, _text, "read_only", 140, is_text=True),
+        FieldType("Section Break", None, None, "section_break", is_layout=True),
+        FieldType("Column Break", None, None, "column_break", is_layout=True),
+        FieldType("Tab Break", None, None, "tab_break", is_layout=True),
+    ]
+}
+
+LINK_TYPES = frozenset({"Link", "Dynamic Link"})

@@ -1,0 +1,194 @@
+"""The document lifecycle, written down once as data.
+
+Each operation is an ordered tuple of steps. A step named like a hook in
+:mod:`engine.hookspecs` calls the application's hooks; every other step is a
+built-in function below. The whole run of an operation is one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from engine import links, naming, tree, validation, versions, writer
+from engine.errors import (
+    DocstatusTransitionError,
+    InvalidValueError,
+    NamingError,
+    UpdateAfterSubmitError,
+)
+from engine.hookspecs import HOOK_NAMES
+
+if TYPE_CHECKING:
+    from engine.document import Document
+    from engine.session import Session
+
+LIFECYCLE: dict[str, tuple[str, ...]] = {
+    "insert": (
+        "check_new", "before_insert", "before_naming", "set_name", "before_validate",
+        "check_fields", "validate", "before_save", "write_insert", "after_insert", "on_update",
+        "record_version",
+    ),
+    "save": (
+        "check_draft", "before_validate", "check_fields", "validate", "before_save",
+        "write_update", "on_update", "record_version",
+    ),
+    "submit": (
+        "check_submittable", "before_validate", "check_fields", "validate", "before_submit",
+        "write_update", "on_submit", "record_version",
+    ),
+    "update_after_submit": (
+        "check_allowed_on_submit", "before_validate", "check_fields",
+        "before_update_after_submit", "write_update", "on_update_after_submit", "record_version",
+    ),
+    "cancel": ("check_cancellable", "before_cancel", "write_update", "on_cancel", "record_version"),
+    "delete": ("check_deletable", "on_trash", "check_tree_delete", "check_links", "write_delete",
+               "after_delete"),
+}
+
+Step = Callable[["Document", "Session"], None]
+
+
+def _check_new(doc: Document, ctx: Session) -> None:
+    if not doc.is_new():
+        raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r} is already saved; use save()")
+    if doc.get("docstatus") not in (None, 0):
+        raise DocstatusTransitionError(f"{doc.doctype}: a new document must be a draft (docstatus 0)")
+    rule = doc.meta.naming.rule
+    if doc.flags.name_from_caller and rule != "prompt" and not doc.meta.is_child:
+        raise NamingError(
+            f"{doc.doctype}: the ID is set by the naming rule {rule!r}; do not send 'name' "
+            f"(got {doc.flags.name_from_caller!r})"
+        )
+
+
+def _before(doc: Document) -> Document:
+    before = doc.get_doc_before_save()
+    if before is None:
+        raise DocstatusTransitionError(f"{doc.doctype}: the document is not saved yet; insert it first")
+    return before
+
+
+def _check_draft(doc: Document, ctx: Session) -> None:
+    before = _before(doc)
+    if before.docstatus == 2:
+        raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r} is cancelled and cannot be changed")
+    if before.docstatus == 1:
+        raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r} is submitted; use cancel or amend")
+    if doc.get("docstatus") not in (None, 0):
+        raise DocstatusTransitionError(f"{doc.doctype}: use submit() or cancel() to change the status")
+    doc.docstatus = 0
+
+
+def _check_submittable(doc: Document, ctx: Session) -> None:
+    if not doc.meta.is_submittable:
+        raise DocstatusTransitionError(f"{doc.doctype} is not submittable")
+    if _before(doc).docstatus != 0:
+        raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r}: only a draft can be submitted")
+    _set_docstatus(doc, 1)
+
+
+def _check_cancellable(doc: Document, ctx: Session) -> None:
+    if not doc.meta.is_submittable:
+        raise DocstatusTransitionError(f"{doc.doctype} is not submittable")
+    if _before(doc).docstatus != 1:
+        raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r}: only a submitted document can be cancelled")
+    _set_docstatus(doc, 2)
+
+
+def _set_docstatus(doc: Document, status: int) -> None:
+    doc.docstatus = status
+    for _, rows in doc.children():
+        for row in rows:
+            row.docstatus = status
+
+
+def _check_allowed_on_submit(doc: Document, ctx: Session) -> None:
+    before = _before(doc)
+    if before.docstatus != 1 or doc.get("docstatus") not in (None, 1):
+        raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r}: use cancel() to change the status")
+    changed = [
+        f.label for f in doc.meta.data_fields
+        if not f.allow_on_submit and validation.comparable(doc.get(f.name)) != validation.comparable(before.get(f.name))
+    ]
+    for f in doc.meta.table_fields:
+        if not f.allow_on_submit and _rows_signature(doc, f.name) != _rows_signature(before, f.name):
+            changed.append(f.label)
+    if changed:
+        raise UpdateAfterSubmitError(
+            f"{doc.doctype} {doc.name!r} is submitted; these fields cannot change: {', '.join(changed)}"
+        )
+
+
+def _rows_signature(doc: Document, tablefield: str) -> list[tuple]:
+    rows = doc.get(tablefield) or []
+    return [
+        tuple(validation.comparable(r.get(f.name)) for f in r.meta.data_fields) for r in rows
+    ]
+
+
+def _check_deletable(doc: Document, ctx: Session) -> None:
+    if doc.is_new():
+        raise DocstatusTransitionError(f"{doc.doctype}: the document is not saved yet")
+    if doc.meta.is_submittable and _before(doc).docstatus == 1:
+        raise DocstatusTransitionError(
+            f"{doc.doctype} {doc.name!r} is submitted; cancel it before deleting"
+        )
+
+
+BUILTIN_STEPS: dict[str, Step] = {
+    "check_new": _check_new,
+    "check_draft": _check_draft,
+    "check_submittable": _check_submittable,
+    "check_cancellable": _check_cancellable,
+    "check_allowed_on_submit": _check_allowed_on_submit,
+    "check_deletable": _check_deletable,
+    "set_name": naming.set_name,
+    "check_fields": validation.check_document,
+    "write_insert": writer.insert,
+    "write_update": writer.update,
+    "write_delete": writer.delete,
+    "check_tree_delete": tree.check_delete,
+    "check_links": links.check_not_linked,
+    "record_version": versions.record,
+}
+
+_HOOKS = frozenset(HOOK_NAMES)
+
+
+def check_lifecycle() -> None:
+    """Every step is a hook or a built-in (asserted at import and by the tests)."""
+    for op, steps in LIFECYCLE.items():
+        for step in steps:
+            if step not in _HOOKS and step not in BUILTIN_STEPS:
+                raise RuntimeError(f"lifecycle {op!r}: unknown step {step!r}")
+
+
+check_lifecycle()
+
+
+def run(op: str, doc: Document, ctx: Session) -> None:
+    """Run one operation's steps on ``doc`` in one transaction."""
+    if doc.meta.is_child:
+        raise InvalidValueError(f"{doc.doctype} rows are saved with their parent document")
+    hooks = ctx.site.hooks
+    saved = {key: doc.get(key) for key in _RESTORED_ON_FAILURE}
+    try:
+        with ctx.atomic():
+            for step in LIFECYCLE[op]:
+                if step in _HOOKS:
+                    caller = hooks.caller(doc.meta.name, step)
+                    if caller is not None:
+                        caller(doc=doc, ctx=ctx)
+                else:
+                    BUILTIN_STEPS[step](doc, ctx)
+            if op != "delete":
+                doc.snapshot()
+    except BaseException:
+        # The transaction is rolled back; so is what it stamped on the document.
+        for key, value in saved.items():
+            doc.set(key, value)
+        raise
+
+
+_RESTORED_ON_FAILURE = ("name", "docstatus", "modified", "modified_by", "creation", "owner")

@@ -1,0 +1,188 @@
+"""Link integrity: batched existence checks and the reverse-link index.
+
+- :func:`check_links` verifies every Link and Dynamic Link of a document and its
+  rows in ONE query (a UNION ALL over the target tables), whatever the number of
+  link fields or rows, and corrects the case of each value to the stored ID.
+- :class:`ReverseLinks` knows, from metadata alone, which tables can point at a
+  doctype, so :func:`check_not_linked` asks only those, again in one query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from engine.errors import FieldError, LinkExistsError, LinkValidationError
+from engine.meta import VIRTUAL_DOCTYPES, DocType
+
+if TYPE_CHECKING:
+    from engine.document import Document
+    from engine.meta import Field
+    from engine.session import Session
+
+MAX_LINKED_REPORTED = 10
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSource:
+    """A column that can hold the ID of some target doctype."""
+
+    doctype: DocType  # the doctype owning the column (may be a child doctype)
+    field: str
+    doctype_field: str | None = None  # for Dynamic Links: the column holding the target doctype
+
+
+class ReverseLinks:
+    """For each doctype, the Link and Dynamic Link columns that may point at it."""
+
+    def __init__(self, doctypes: Mapping[str, DocType]):
+        self.static: dict[str, list[LinkSource]] = defaultdict(list)
+        self.dynamic: list[LinkSource] = []
+        for dt in doctypes.values():
+            for f in dt.link_fields:
+                if f.type == "Link" and isinstance(f.options, str):
+                    self.static[f.options].append(LinkSource(dt, f.name))
+                elif f.type == "Dynamic Link" and isinstance(f.options, str):
+                    self.dynamic.append(LinkSource(dt, f.name, f.options))
+
+    def sources(self, target: str) -> list[LinkSource]:
+        return self.static.get(target, []) + self.dynamic
+
+
+def _key(value: str) -> str:
+    return value.lower()
+
+
+def check_links(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
+    """Check every link value of ``doc`` and its rows; fill ``fetch_from`` fields."""
+    site = ctx.site
+    wanted: dict[str, dict[str, list[tuple[Document, Field, int | None]]]] = defaultdict(lambda: defaultdict(list))
+    rows: list[tuple[Document, int | None]] = [(doc, None)]
+    for _, children in doc.children():
+        rows.extend((row, i) for i, row in enumerate(children, 1))
+    for row, idx in rows:
+        data = row._data
+        for f in row.meta.link_fields:
+            value = data.get(f.name)
+            if not value:
+                continue
+            target = f.options if f.type == "Link" else data.get(f.options)  # type: ignore[arg-type]
+            if not target:
+                _fail(errors, doc, row, f, idx, f"{f.label} {value!r} has no document type set", value)
+                continue
+            if target in VIRTUAL_DOCTYPES or f.type == "Dynamic Link" and target == "DocType":
+                if value not in site.doctypes:
+                    _fail(errors, doc, row, f, idx, f"{value!r} is not a document type", value)
+                continue
+            if target not in site.doctypes or site.doctypes[target].is_child:
+                _fail(errors, doc, row, f, idx, f"{f.label}: {target!r} is not a document type", value)
+                continue
+            wanted[target][_key(str(value))].append((row, f, idx))
+    if wanted:
+        found = _lookup(ctx, {t: list(v) for t, v in wanted.items()})
+        for target, by_key in wanted.items():
+            for key, refs in by_key.items():
+                hit = found.get((target, key))
+                for row, f, idx in refs:
+                    value = row._data[f.name]
+                    if hit is None:
+                        _fail(errors, doc, row, f, idx, f"{f.label}: {target} {value!r} does not exist", value)
+                    elif hit[1] == 2:
+                        _fail(errors, doc, row, f, idx, f"{f.label}: {target} {value!r} is cancelled", value)
+                    else:
+                        row._data[f.name] = hit[0]
+    _fetch(doc, rows, ctx)
+
+
+def _fail(errors: list[FieldError], doc: Document, row: Document, f: Field, idx: int | None,
+          message: str, value: Any) -> None:
+    prefix = f"{doc.doctype}: " if idx is None else f"{doc.doctype}: row {idx} of {_table_label(doc, row)}: "
+    errors.append(FieldError(row.doctype, f.name, f.label, prefix + message, value, idx, LinkValidationError))
+
+
+def _table_label(doc: Document, row: Document) -> str:
+    f = doc.meta.fields_by_name.get(row.get("parentfield") or "")
+    return f.label if f else row.doctype
+
+
+def _lookup(ctx: Session, wanted: dict[str, list[str]]) -> dict[tuple[str, str], tuple[str, int]]:
+    """One UNION ALL query: which of the wanted IDs exist, with their stored spelling."""
+    site = ctx.site
+    selects = []
+    for target, keys in wanted.items():
+        t = site.table(target)
+        selects.append(
+            sa.select(sa.literal(target).label("doctype"), t.c.name, t.c.docstatus).where(site.name_in(t, keys))
+        )
+    query = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    return {(r[0], _key(r[1])): (r[1], r[2]) for r in ctx.conn.execute(query)}
+
+
+def _fetch(doc: Document, rows: list[tuple[Document, int | None]], ctx: Session) -> None:
+    """``fetch_from``: copy values from linked records (one query per target doctype)."""
+    plan: dict[str, dict[str, list[tuple[Document, str, str]]]] = defaultdict(lambda: defaultdict(list))
+    for row, _ in rows:
+        meta = row.meta
+        for f in meta.data_fields:
+            if not f.fetch_from:
+                continue
+            link_name, source = f.fetch_from.split(".", 1)
+            link_value = row._data.get(link_name)
+            if not link_value:
+                row._data[f.name] = None
+                continue
+            target = meta.fields_by_name[link_name].options
+            plan[target][link_value].append((row, f.name, source))  # type: ignore[index]
+    for target, by_name in plan.items():
+        t = ctx.site.table(target)
+        columns = sorted({src for refs in by_name.values() for _, _, src in refs})
+        result = ctx.conn.execute(
+            sa.select(t.c.name, *(t.c[c] for c in columns)).where(t.c.name.in_(list(by_name)))
+        )
+        values = {r.name: r._mapping for r in result}
+        for name, refs in by_name.items():
+            for row, fieldname, source in refs:
+                hit = values.get(name)
+                row._data[fieldname] = hit[source] if hit is not None else None
+
+
+def check_not_linked(doc: Document, ctx: Session) -> None:
+    """The ``check_links`` delete step: refuse while other documents link here."""
+    linked = find_linking(ctx, doc.doctype, doc.name, limit=MAX_LINKED_REPORTED)
+    if linked:
+        listed = ", ".join(f"{dt} {name!r}" for dt, name in linked)
+        raise LinkExistsError(
+            f"Cannot delete {doc.doctype} {doc.name!r}: it is linked from {listed}",
+            [FieldError(doc.doctype, None, None, f"linked from {dt} {name!r}", name) for dt, name in linked],
+        )
+
+
+def find_linking(ctx: Session, doctype: str, name: str, limit: int | None = None) -> list[tuple[str, str]]:
+    """(doctype, ID) of documents that link to ``doctype``/``name``, excluding itself."""
+    site = ctx.site
+    selects = []
+    for src in site.reverse_links.sources(doctype):
+        t = site.table(src.doctype.name)
+        col = t.c[src.field]
+        if src.doctype.is_child:
+            owner_dt, owner_name = t.c.parenttype, t.c.parent
+        else:
+            owner_dt, owner_name = sa.literal(src.doctype.name), t.c.name
+        cond = col == name
+        if src.doctype_field is not None:
+            cond = sa.and_(cond, t.c[src.doctype_field] == doctype)
+        if src.doctype.is_submittable or src.doctype.is_child:
+            cond = sa.and_(cond, t.c.docstatus < 2)
+        # A document's own rows (or a tree node's own ID) do not block it.
+        cond = sa.and_(cond, sa.not_(sa.and_(owner_dt == doctype, owner_name == name)))
+        selects.append(sa.select(owner_dt.label("doctype"), owner_name.label("name")).where(cond))
+    if not selects:
+        return []
+    query = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    if limit:
+        query = sa.select(query.subquery()).limit(limit)
+    return [(r[0], r[1]) for r in ctx.conn.execute(query)]

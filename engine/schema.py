@@ -1,0 +1,90 @@
+"""Pure compile: doctype metadata -> SQLAlchemy Core tables.
+
+``compile_schema`` has no side effects and no database: the same metadata always
+gives the same tables, so ``sync`` can diff them against a live database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+
+from engine.fieldtypes import datetime_type
+from engine.meta import TREE_PATH_COLUMN, DocType
+
+NAME_LENGTH = 140
+TREE_PATH_LENGTH = 1000
+NAMING_COUNTER_TABLE = "tab_naming_counter"
+
+
+def index_name(prefix: str, table: str, column: str) -> str:
+    """Index names within the 63/64-character limits of PostgreSQL and MariaDB."""
+    name = f"{prefix}_{table}_{column}"
+    if len(name) <= 60:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name[:51]}_{digest}"
+
+
+def compile_schema(doctypes: Mapping[str, DocType], dialect: str = "sqlite") -> sa.MetaData:
+    """Tables for every doctype plus the engine's own naming-counter table.
+
+    ``dialect`` only decides how case-insensitive IDs are enforced: a unique index
+    on lower(name) on SQLite and PostgreSQL, the _ci collation on MariaDB.
+    """
+    md = sa.MetaData()
+    for dt in doctypes.values():
+        compile_table(dt, md, dialect)
+    sa.Table(
+        NAMING_COUNTER_TABLE, md,
+        sa.Column("name", sa.String(NAME_LENGTH + 70), primary_key=True),  # doctype + '\x1f' + lower(base)
+        sa.Column("current", sa.BigInteger, nullable=False, server_default="0"),
+        mysql_charset="utf8mb4", mysql_collate="utf8mb4_bin",
+    )
+    return md
+
+
+def compile_table(dt: DocType, md: sa.MetaData, dialect: str = "sqlite") -> sa.Table:
+    t = dt.table_name
+    cols: list[sa.Column] = [
+        sa.Column("name", sa.String(NAME_LENGTH), primary_key=True),
+        sa.Column("owner", sa.String(NAME_LENGTH)),
+        sa.Column("creation", datetime_type()),
+        sa.Column("modified", datetime_type()),
+        sa.Column("modified_by", sa.String(NAME_LENGTH)),
+        sa.Column("docstatus", sa.SmallInteger, nullable=False, server_default="0"),
+        sa.Column("idx", sa.Integer, nullable=False, server_default="0"),
+    ]
+    if dt.is_child:
+        cols += [
+            sa.Column("parent", sa.String(NAME_LENGTH)),
+            sa.Column("parenttype", sa.String(NAME_LENGTH)),
+            sa.Column("parentfield", sa.String(NAME_LENGTH)),
+        ]
+    if dt.is_tree:
+        cols.append(sa.Column(TREE_PATH_COLUMN, sa.String(TREE_PATH_LENGTH)))
+    cols += [sa.Column(f.name, f.fieldtype.sql_type(f)) for f in dt.data_fields]  # type: ignore[misc]
+    table = sa.Table(
+        t, md, *cols,
+        mysql_charset="utf8mb4", mysql_collate="utf8mb4_unicode_ci", mysql_engine="InnoDB",
+        comment=dt.name,
+    )
+    c = table.c
+    if dt.is_child:
+        sa.Index(index_name("ix", t, "parent"), c.parent, c.parenttype, c.parentfield, c.idx)
+    else:
+        sa.Index(index_name("ix", t, "modified"), c.modified)
+        if dialect != "mysql":
+            sa.Index(index_name("ux", t, "name_ci"), sa.func.lower(c.name), unique=True)
+    if dt.is_tree:
+        sa.Index(index_name("ix", t, "tree_path"), c[TREE_PATH_COLUMN], mysql_length=255)
+    for f in dt.data_fields:
+        if f.unique:
+            sa.Index(index_name("ux", t, f.name), c[f.name], unique=True)
+        elif f.type in ("Link", "Dynamic Link") or f.in_filter or f.index or f.name == dt.sort_field:
+            if f.type in ("Small Text", "Text", "Long Text", "JSON"):
+                continue
+            sa.Index(index_name("ix", t, f.name), c[f.name])
+    return table

@@ -1,0 +1,203 @@
+"""A Session: one user's unit of work against a Site.
+
+It owns one database connection. Every document write (with all the hooks it
+triggers, and every document those hooks write through this same session) is
+one transaction; ``atomic()`` groups several writes into one. Reads outside a
+write end their transaction at once so no snapshot or lock is held.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from engine import lifecycle, query
+from engine.db import begin_write
+from engine.document import Document, Flags
+from engine.errors import DoesNotExistError, InvalidValueError
+from engine.validation import apply_defaults
+
+if TYPE_CHECKING:
+    from engine.site import Site
+
+
+class Session:
+    """The document API for one user: new_doc, get_doc, get_list, insert, ..."""
+
+    def __init__(self, site: Site, user: str = "Administrator", flags: Mapping[str, Any] | None = None):
+        self.site = site
+        self.user = user
+        self.flags = Flags(flags or {})
+        self._conn: sa.Connection | None = None
+        self._depth = 0
+
+    # ------------------------------------------------------------ plumbing
+    @property
+    def conn(self) -> sa.Connection:
+        if self._conn is None:
+            self._conn = self.site.engine.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def atomic(self) -> Iterator[Session]:
+        """One transaction around the block; nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        conn = self.conn
+        if conn.in_transaction():
+            conn.rollback()
+        tx = begin_write(conn)
+        self._depth = 1
+        try:
+            yield self
+            tx.commit()
+        except BaseException:
+            if tx.is_active:
+                tx.rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        conn = self.conn
+        try:
+            yield conn
+        finally:
+            if not self._depth and conn.in_transaction():
+                conn.rollback()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now()
+
+    def run_lifecycle(self, op: str, doc: Document) -> None:
+        lifecycle.run(op, doc, self)
+
+    # ----------------------------------------------------------- documents
+    def new_doc(self, doctype: str, values: Mapping[str, Any] | None = None, **kwargs: Any) -> Document:
+        """A new, unsaved document with defaults applied."""
+        meta = self.site.get_meta(doctype)
+        doc = Document(meta, None, self)
+        apply_defaults(doc, self.user)
+        merged = {**(values or {}), **kwargs}
+        if merged.get("name"):
+            doc.flags.name_from_caller = merged["name"]
+        doc.update(merged)
+        return doc
+
+    def insert(self, doctype: str, values: Mapping[str, Any] | None = None, **kwargs: Any) -> Document:
+        return self.new_doc(doctype, values, **kwargs).insert()
+
+    def get_doc(self, doctype: str, name: Any, *, for_update: bool = False) -> Document:
+        """Load a document and its child rows (the ID matches case-insensitively)."""
+        meta = self.site.get_meta(doctype)
+        if meta.is_child:
+            raise InvalidValueError(f"{doctype} rows are read with their parent document")
+        if not isinstance(name, str) or not name:
+            raise DoesNotExistError(f"{doctype} {name!r} not found")
+        t = self.site.table(doctype)
+        stmt = sa.select(t).where(t.c.name == name)
+        if for_update and self.conn.dialect.name != "sqlite":
+            stmt = stmt.with_for_update()
+        with self._reading() as conn:
+            row = conn.execute(stmt).first()
+            if row is None and conn.dialect.name != "mysql":
+                row = conn.execute(sa.select(t).where(sa.func.lower(t.c.name) == name.lower())).first()
+            if row is None:
+                raise DoesNotExistError(f"{doctype} {name!r} not found")
+            doc = Document(meta, None, self)
+            object.__setattr__(doc, "_data", dict(row._mapping))
+            children = self._load_children(conn, meta, row.name)
+        for f in meta.table_fields:
+            rows = []
+            for child_data in children.get(f.name, ()):
+                child = Document(self.site.get_meta(f.options), None, self, doc)  # type: ignore[arg-type]
+                object.__setattr__(child, "_data", child_data)
+                rows.append(child)
+            doc._data[f.name] = rows
+        doc.snapshot()
+        return doc
+
+    def _load_children(self, conn: sa.Connection, meta: Any, name: str) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for child_doctype in dict.fromkeys(f.options for f in meta.table_fields):
+            t = self.site.table(child_doctype)
+            stmt = (sa.select(t).where(t.c.parent == name, t.c.parenttype == meta.name)
+                    .order_by(t.c.parentfield, t.c.idx))
+            for r in conn.execute(stmt):
+                out.setdefault(r.parentfield, []).append(dict(r._mapping))
+        return out
+
+    def delete_doc(self, doctype: str, name: str) -> None:
+        self.get_doc(doctype, name).delete()
+
+    def exists(self, doctype: str, name: str) -> bool:
+        t = self.site.table(doctype)
+        with self._reading() as conn:
+            return conn.execute(sa.select(t.c.name).where(self.site.name_match(t, name))).first() is not None
+
+    def name_exists(self, meta: Any, name: str) -> bool:
+        t = self.site.table(meta.name)
+        return self.conn.execute(sa.select(t.c.name).where(self.site.name_match(t, name))).first() is not None
+
+    # -------------------------------------------------------------- queries
+    def get_list(self, doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None,
+                 order_by: Any = None, limit: Any = None, offset: Any = 0, group_by: Any = None,
+                 pluck: str | None = None, distinct: bool = False) -> list[Any]:
+        """Rows as dicts (or a list of one field's values with ``pluck``)."""
+        if pluck:
+            fields = [pluck]
+        stmt = query.build_select(self, doctype, fields, filters, or_filters, order_by, limit, offset,
+                                  group_by, self.site.permission_conditions(self, doctype), distinct)
+        with self._reading() as conn:
+            result = conn.execute(stmt)
+            if pluck:
+                return list(result.scalars())
+            return [dict(r) for r in result.mappings()]
+
+    def get_count(self, doctype: str, filters: Any = None, or_filters: Any = None,
+                  distinct: bool = False) -> int:
+        stmt = query.build_count(self, doctype, filters, or_filters,
+                                 self.site.permission_conditions(self, doctype), distinct)
+        with self._reading() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def get_value(self, doctype: str, filters: Any, fieldname: str | Sequence[str] = "name") -> Any:
+        """One value (or a dict of values) of the first matching document, or None."""
+        if isinstance(filters, str):
+            filters = {"name": filters}
+        names = [fieldname] if isinstance(fieldname, str) else list(fieldname)
+        rows = self.get_list(doctype, fields=names, filters=filters, limit=1)
+        if not rows:
+            return None
+        return rows[0][names[0]] if isinstance(fieldname, str) else rows[0]
+
+    def set_value(self, doctype: str, name: str, values: Mapping[str, Any]) -> Document:
+        """Change fields of a document and save it through the full lifecycle."""
+        doc = self.get_doc(doctype, name)
+        doc.update(values)
+        return doc.save()

@@ -1,0 +1,131 @@
+"""Trees as materialised paths.
+
+Each node stores ``tree_path``: its ancestors' and its own path segment, each a
+fixed-width hex digest of the ID followed by ``/``. Segments contain no LIKE
+wildcards, so "descendants of X" is ``tree_path LIKE path(X) || '%'`` and
+"ancestors of X" is ``path(X) LIKE tree_path || '%'``, each one query with the
+path of X as a subquery. Inserting a node writes one row; moving or renaming a
+node rewrites only its own subtree's paths, in one UPDATE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from engine.errors import FieldError, TreeError
+from engine.meta import TREE_PATH_COLUMN
+
+if TYPE_CHECKING:
+    from engine.document import Document
+    from engine.session import Session
+
+SEGMENT_LENGTH = 12
+TREE_OPERATORS = (
+    "descendants of", "descendants of (inclusive)", "not descendants of",
+    "ancestors of", "ancestors of (inclusive)", "not ancestors of",
+)
+
+
+def segment(name: str) -> str:
+    return hashlib.sha1(name.encode("utf-8")).hexdigest()[:SEGMENT_LENGTH] + "/"
+
+
+def check(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
+    """Tree rules for a node being saved; remembers the new parent's path for the write."""
+    meta = doc.meta
+    pf = meta.parent_field
+    assert pf is not None
+    field = meta.fields_by_name[pf]
+    parent = doc._data.get(pf)
+    doc.flags.parent_path = ""
+    before = doc.get_doc_before_save()
+    if not parent:
+        return
+    t = ctx.site.table(meta.name)
+    row = ctx.conn.execute(
+        sa.select(t.c.name, t.c.is_group, t.c[TREE_PATH_COLUMN]).where(t.c.name == parent)
+    ).first()
+    if row is None:
+        return  # reported by the link check
+    if doc.name and row.name.lower() == str(doc.name).lower():
+        errors.append(FieldError(meta.name, pf, field.label,
+                                 f"{meta.name}: {doc.name!r} cannot be its own parent", parent, None, TreeError))
+        return
+    if not row.is_group:
+        errors.append(FieldError(meta.name, pf, field.label,
+                                 f"{meta.name}: {field.label} {parent!r} is not a group; "
+                                 "only groups can have children", parent, None, TreeError))
+        return
+    own_path = before.get(TREE_PATH_COLUMN) if before is not None else None
+    if own_path and (row.tree_path or "").startswith(own_path):
+        errors.append(FieldError(meta.name, pf, field.label,
+                                 f"{meta.name}: {parent!r} is below {doc.name!r}; "
+                                 "a node cannot become its own ancestor", parent, None, TreeError))
+        return
+    doc.flags.parent_path = row.tree_path or ""
+    if before is not None and before.get("is_group") and not doc.get("is_group") and has_children(ctx, doc):
+        errors.append(FieldError(meta.name, "is_group", "Is Group",
+                                 f"{meta.name}: {doc.name!r} has children and must stay a group",
+                                 0, None, TreeError))
+
+
+def has_children(ctx: Session, doc: Document) -> bool:
+    t = ctx.site.table(doc.doctype)
+    pf = doc.meta.parent_field
+    return ctx.conn.execute(sa.select(t.c.name).where(t.c[pf] == doc.name).limit(1)).first() is not None
+
+
+def path_for(doc: Document) -> str:
+    return (doc.flags.parent_path or "") + segment(doc.name)
+
+
+def before_write(doc: Document) -> tuple[str | None, str]:
+    """Set the node's path; returns (old path, new path) for moving its subtree."""
+    before = doc.get_doc_before_save()
+    old = before.get(TREE_PATH_COLUMN) if before is not None else None
+    new = path_for(doc)
+    doc._data[TREE_PATH_COLUMN] = new
+    return old, new
+
+
+def move_subtree(ctx: Session, doctype: str, old: str, new: str) -> None:
+    """Rewrite the paths below a moved or renamed node (one UPDATE)."""
+    if not old or old == new:
+        return
+    t = ctx.site.table(doctype)
+    col = t.c[TREE_PATH_COLUMN]
+    ctx.conn.execute(
+        t.update()
+        .where(col.startswith(old, autoescape=True), col != old)
+        .values({TREE_PATH_COLUMN: sa.literal(new) + sa.func.substr(col, len(old) + 1)})
+    )
+
+
+def check_delete(doc: Document, ctx: Session) -> None:
+    """The ``check_tree_delete`` step: a group with children cannot be deleted."""
+    if doc.meta.is_tree and has_children(ctx, doc):
+        raise TreeError(
+            f"Cannot delete {doc.doctype} {doc.name!r}: it has child nodes; move or delete them first",
+            [FieldError(doc.doctype, None, None, "has child nodes", doc.name)],
+        )
+
+
+def condition(ctx: Session, tree_doctype: str, column: sa.ColumnElement, op: str, value: str) -> sa.ColumnElement:
+    """SQL for a tree operator applied to ``column`` (a Link to, or the ID of, a tree doctype)."""
+    t = ctx.site.table(tree_doctype).alias("tree_node")
+    ref = ctx.site.table(tree_doctype).alias("tree_ref")
+    ref_path = sa.select(ref.c[TREE_PATH_COLUMN]).where(ref.c.name == value).scalar_subquery()
+    path = t.c[TREE_PATH_COLUMN]
+    if "descendants" in op:
+        match = path.like(ref_path.concat("%"))
+    else:
+        match = ref_path.like(path.concat("%"))
+    if "(inclusive)" not in op:
+        match = sa.and_(match, t.c.name != value)
+    names = sa.select(t.c.name).where(match)
+    if op.startswith("not"):
+        return sa.or_(column.is_(None), column.not_in(names))
+    return column.in_(names)

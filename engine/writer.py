@@ -1,0 +1,216 @@
+"""The only code that writes document rows (called by the lifecycle steps).
+
+Statements per write do not grow with the number of child rows: each child
+doctype gets at most one executemany INSERT, one executemany UPDATE and one
+DELETE per save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from engine import naming, tree
+from engine.errors import (
+    DoesNotExistError,
+    DuplicateEntryError,
+    FieldError,
+    TimestampMismatchError,
+    UniqueValidationError,
+)
+from engine.fieldtypes import FIELD_TYPES
+from engine.meta import DocType
+from engine.db import unique_violation
+
+if TYPE_CHECKING:
+    from engine.document import Document
+    from engine.session import Session
+
+_MAX_NAME_RETRIES = 20
+_MICROSECOND = dt.timedelta(microseconds=1)
+_DATETIME = FIELD_TYPES["Datetime"]
+
+
+def _row_values(doc: Document) -> dict[str, Any]:
+    data = doc._data
+    return {c: data.get(c) for c in doc.meta.column_names}
+
+
+def _stamp(doc: Document, ctx: Session, now: dt.datetime, new: bool) -> None:
+    data = doc._data
+    if new:
+        if not (ctx.flags.get("keep_owner") and data.get("owner")):
+            data["owner"] = ctx.user
+        data["creation"] = now
+    data["modified"] = now
+    data["modified_by"] = ctx.user
+    data["docstatus"] = data.get("docstatus") or 0
+    data["idx"] = data.get("idx") or 0
+
+
+def insert(doc: Document, ctx: Session) -> None:
+    """The ``write_insert`` step: the row, then its child rows."""
+    meta = doc.meta
+    table = ctx.site.table(meta.name)
+    _stamp(doc, ctx, ctx.now(), new=True)
+    if meta.is_tree:
+        tree.before_write(doc)
+    values = _row_values(doc)
+    retry = doc.flags.name_retry == "suffix" and ctx.conn.dialect.name != "sqlite"
+    for _ in range(_MAX_NAME_RETRIES):
+        try:
+            if retry:
+                with ctx.conn.begin_nested():
+                    ctx.conn.execute(table.insert(), values)
+            else:
+                ctx.conn.execute(table.insert(), values)
+            break
+        except sa.exc.IntegrityError as exc:
+            column = unique_violation(exc, table)
+            if column == "name" and retry:
+                # Another writer took the base name after we looked: take the next suffix.
+                naming.claim_suffix(doc, ctx)
+                if meta.is_tree:
+                    tree.before_write(doc)
+                values = _row_values(doc)
+                continue
+            if column is None:
+                raise
+            raise _duplicate(meta, doc, column, exc) from exc
+    _insert_children(doc, ctx, [(f.name, doc._data.get(f.name) or []) for f in meta.table_fields])
+
+
+def _duplicate(meta: DocType, doc: Document, column: str | None, exc: Exception) -> Exception:
+    if column == "name":
+        return DuplicateEntryError(
+            f"{meta.name} {doc.name!r} already exists",
+            [FieldError(meta.name, "name", "ID", f"{meta.name} {doc.name!r} already exists", doc.name)],
+        )
+    f = meta.fields_by_name.get(column or "")
+    if f is not None:
+        value = doc.get(f.name)
+        return UniqueValidationError(
+            f"{meta.name}: {f.label} {value!r} is already used by another {meta.name}",
+            [FieldError(meta.name, f.name, f.label,
+                        f"{meta.name}: {f.label} {value!r} is already used", value, None, UniqueValidationError)],
+        )
+    return DuplicateEntryError(f"{meta.name}: a unique value is already used ({exc.orig})")
+
+
+def _child_values(doc: Document, row: Document, tablefield: str) -> dict[str, Any]:
+    data = row._data
+    if not data.get("name"):
+        data["name"] = secrets.token_hex(5)
+    data["parent"] = doc._data["name"]
+    data["parenttype"] = doc.meta.name
+    data["parentfield"] = tablefield
+    data["docstatus"] = doc._data.get("docstatus") or 0
+    data["owner"] = data.get("owner") or doc._data.get("owner")
+    data["creation"] = data.get("creation") or doc._data.get("modified")
+    data["modified"] = doc._data.get("modified")
+    data["modified_by"] = doc._data.get("modified_by")
+    return {c: data.get(c) for c in row.meta.column_names}
+
+
+def _insert_children(doc: Document, ctx: Session, tables: list[tuple[str, list[Document]]]) -> None:
+    by_doctype: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for tablefield, rows in tables:
+        for row in rows:
+            by_doctype[row.meta.name].append(_child_values(doc, row, tablefield))
+    for child_doctype, values in by_doctype.items():
+        table = ctx.site.table(child_doctype)
+        try:
+            ctx.conn.execute(table.insert(), values)
+        except sa.exc.IntegrityError as exc:
+            raise _duplicate(ctx.site.get_meta(child_doctype), doc, unique_violation(exc, table), exc) from exc
+
+
+def update(doc: Document, ctx: Session) -> None:
+    """The ``write_update`` step, with the optimistic-locking check."""
+    meta = doc.meta
+    before = doc.get_doc_before_save()
+    assert before is not None
+    read_modified = before.get("modified")
+    sent = doc._data.get("modified")
+    if sent is not None and sent != read_modified:
+        try:
+            sent = _DATETIME.coerce(sent, None)  # type: ignore[arg-type]
+        except ValueError:
+            sent = None
+        if sent != read_modified:
+            raise _stale(doc)
+    now = ctx.now()
+    if read_modified is not None and now <= read_modified:
+        now = read_modified + _MICROSECOND
+    _stamp(doc, ctx, now, new=False)
+    old_path = None
+    if meta.is_tree:
+        old_path, new_path = tree.before_write(doc)
+    table = ctx.site.table(meta.name)
+    values = _row_values(doc)
+    stmt = table.update().where(table.c.name == before.name, table.c.modified == read_modified)
+    try:
+        result = ctx.conn.execute(stmt, values)
+    except sa.exc.IntegrityError as exc:
+        raise _duplicate(meta, doc, unique_violation(exc, table), exc) from exc
+    if result.rowcount == 0:
+        exists = ctx.conn.execute(sa.select(table.c.name).where(table.c.name == before.name)).first()
+        raise _stale(doc) if exists else DoesNotExistError(f"{meta.name} {before.name!r} not found")
+    if meta.is_tree and old_path:
+        tree.move_subtree(ctx, meta.name, old_path, new_path)
+    _reconcile_children(doc, before, ctx)
+
+
+def _stale(doc: Document) -> TimestampMismatchError:
+    return TimestampMismatchError(
+        f"{doc.doctype} {doc.name!r} was changed by someone else after you opened it; "
+        "reload it and apply your changes again"
+    )
+
+
+def _reconcile_children(doc: Document, before: Document, ctx: Session) -> None:
+    """Insert new rows, update changed ones, delete removed ones: per child doctype."""
+    inserts: list[tuple[str, list[Document]]] = []
+    updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    deletes: dict[str, list[str]] = defaultdict(list)
+    for f in doc.meta.table_fields:
+        old_rows = {r.name: r for r in (before.get(f.name) or [])}
+        new_rows: list[Document] = []
+        for row in doc._data.get(f.name) or []:
+            old = old_rows.pop(row.get("name"), None) if row.get("name") else None
+            if old is None:
+                row._data["name"] = None
+                new_rows.append(row)
+            else:
+                values = _child_values(doc, row, f.name)
+                values["b_name"] = values["name"]
+                updates[row.meta.name].append(values)
+        inserts.append((f.name, new_rows))
+        deletes[f.options].extend(old_rows)  # type: ignore[index]
+    for child_doctype, names in deletes.items():
+        if names:
+            t = ctx.site.table(child_doctype)
+            ctx.conn.execute(t.delete().where(t.c.parent == before.name, t.c.name.in_(names)))
+    for child_doctype, rows in updates.items():
+        t = ctx.site.table(child_doctype)
+        stmt = t.update().where(t.c.name == sa.bindparam("b_name"))
+        try:
+            ctx.conn.execute(stmt, rows)
+        except sa.exc.IntegrityError as exc:
+            raise _duplicate(ctx.site.get_meta(child_doctype), doc, unique_violation(exc, t), exc) from exc
+    _insert_children(doc, ctx, inserts)
+
+
+def delete(doc: Document, ctx: Session) -> None:
+    """The ``write_delete`` step: child rows, then the row."""
+    meta = doc.meta
+    for child_doctype in {f.options for f in meta.table_fields}:
+        t = ctx.site.table(child_doctype)  # type: ignore[arg-type]
+        ctx.conn.execute(t.delete().where(t.c.parent == doc.name, t.c.parenttype == meta.name))
+    table = ctx.site.table(meta.name)
+    if ctx.conn.execute(table.delete().where(table.c.name == doc.name)).rowcount == 0:
+        raise DoesNotExistError(f"{meta.name} {doc.name!r} not found")
