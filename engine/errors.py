@@ -124,7 +124,7 @@ class TimestampMismatchError(DocframeError):
     status = 409
 
 
-class PermissionError(DocframeError):  # noqa: A001 - Frappe's exc_type name
+class PermissionError(DocframeError):
     status = 403
 
 

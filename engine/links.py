@@ -74,7 +74,7 @@ def check_links(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
             if not target:
                 _fail(errors, doc, row, f, idx, f"{f.label} {value!r} has no document type set", value)
                 continue
-            if target in VIRTUAL_DOCTYPES or f.type == "Dynamic Link" and target == "DocType":
+            if target in VIRTUAL_DOCTYPES or (f.type == "Dynamic Link" and target == "DocType"):
                 if value not in site.doctypes:
                     _fail(errors, doc, row, f, idx, f"{value!r} is not a document type", value)
                 continue

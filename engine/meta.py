@@ -349,7 +349,7 @@ class MetaLoader:
                 bad("child doctypes cannot have Table fields")
         if f.type == "Dynamic Link" and isinstance(f.options, str):
             ref = names.get(f.options)
-            if ref is None or not (ref.type == "Link" and ref.options == "DocType" or ref.type == "Select"):
+            if ref is None or not ((ref.type == "Link" and ref.options == "DocType") or ref.type == "Select"):
                 bad(f"Dynamic Link options {f.options!r} must name a Link-to-DocType or Select field")
         if f.fetch_from:
             link_name, target_field = f.fetch_from.split(".", 1)

@@ -38,7 +38,7 @@ _FIELD_RE = re.compile(
     re.IGNORECASE,
 )
 _ORDER_RE = re.compile(r"^\s*(?P<ref>[^\s]+?)(?:\s+(?P<dir>asc|desc))?\s*$", re.IGNORECASE)
-_CHILD_COLUMNS = STANDARD_COLUMNS + ("parent", "parenttype", "parentfield")
+_CHILD_COLUMNS = (*STANDARD_COLUMNS, "parent", "parenttype", "parentfield")
 MAX_LIMIT = 100_000
 
 
@@ -211,7 +211,7 @@ class _Builder:
     # ------------------------------------------------------------ order by
     def order(self, order_by: str | Sequence[str] | None) -> list[sa.ColumnElement]:
         if order_by is None or order_by == "":
-            col = self.table.c[self.meta.sort_field] if self.meta.sort_field in self.table.c else self.table.c.modified
+            col = self.table.c.get(self.meta.sort_field, self.table.c.modified)
             return [col.desc() if self.meta.sort_order == "desc" else col.asc()]
         items = order_by.split(",") if isinstance(order_by, str) else list(order_by)
         out = []

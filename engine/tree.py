@@ -119,10 +119,7 @@ def condition(ctx: Session, tree_doctype: str, column: sa.ColumnElement, op: str
     ref = ctx.site.table(tree_doctype).alias("tree_ref")
     ref_path = sa.select(ref.c[TREE_PATH_COLUMN]).where(ref.c.name == value).scalar_subquery()
     path = t.c[TREE_PATH_COLUMN]
-    if "descendants" in op:
-        match = path.like(ref_path.concat("%"))
-    else:
-        match = ref_path.like(path.concat("%"))
+    match = path.like(ref_path.concat("%")) if "descendants" in op else ref_path.like(path.concat("%"))
     if "(inclusive)" not in op:
         match = sa.and_(match, t.c.name != value)
     names = sa.select(t.c.name).where(match)

@@ -129,10 +129,9 @@ def _check_row(doc: Document, meta: DocType, before: Document | None, row: int |
             if f.type == "Password" and before is not None:
                 data[f.name] = before.get(f.name)
             continue
-        if f.type == "Password":
-            if before is not None and value in (PASSWORD_MASK, before.get(f.name)):
-                data[f.name] = before.get(f.name)
-                continue
+        if f.type == "Password" and before is not None and value in (PASSWORD_MASK, before.get(f.name)):
+            data[f.name] = before.get(f.name)
+            continue
         coerce = f.fieldtype.coerce
         try:
             value = coerce(value, f) if coerce is not None else value

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine import naming, tree
+from engine.db import unique_violation
 from engine.errors import (
     DoesNotExistError,
     DuplicateEntryError,
@@ -24,7 +25,6 @@ from engine.errors import (
 )
 from engine.fieldtypes import FIELD_TYPES
 from engine.meta import DocType
-from engine.db import unique_violation
 
 if TYPE_CHECKING:
     from engine.document import Document
