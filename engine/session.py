@@ -196,6 +196,12 @@ class Session:
             return None
         return rows[0][names[0]] if isinstance(fieldname, str) else rows[0]
 
+    def rename_doc(self, doctype: str, old: str, new: str) -> Document:
+        """Rename a document and every link to it (one transaction)."""
+        from engine.rename import rename_doc
+
+        return rename_doc(self, doctype, old, new)
+
     def set_value(self, doctype: str, name: str, values: Mapping[str, Any]) -> Document:
         """Change fields of a document and save it through the full lifecycle."""
         doc = self.get_doc(doctype, name)
