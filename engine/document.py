@@ -10,8 +10,9 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import InvalidValueError
+from engine.errors import FieldError, InvalidValueError
 from engine.meta import CHILD_COLUMNS, STANDARD_COLUMNS, TREE_PATH_COLUMN, DocType
+from engine.validation import PASSWORD_MASK, comparable, verify_password
 
 if TYPE_CHECKING:
     from engine.session import Session
@@ -24,6 +25,8 @@ class Flags(dict):
     """Per-document switches (``doc.flags.name_suffixed``...); missing ones are None."""
 
     def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):  # protocols (copy, pickle, templates) must not see None
+            raise AttributeError(key)
         return self.get(key)
 
     def __setattr__(self, key: str, value: Any) -> None:
@@ -70,24 +73,43 @@ class Document:
             self.set(key, value)
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._data.get(key, default)
-        return default if value is None else value
+        """A field's value, or ``default`` when unset or None (a Table field gives [] then)."""
+        value = self._data.get(key)
+        if value is not None:
+            return value
+        if default is None:
+            f = self.meta.fields_by_name.get(key)
+            if f is not None and f.type == "Table":
+                return []
+        return default
 
     def set(self, key: str, value: Any) -> None:
+        if key == "doctype":
+            if value not in (None, self.meta.name):
+                raise InvalidValueError(f"{self.meta.name}: 'doctype' is {value!r}, expected {self.meta.name!r}")
+            return
         f = self.meta.fields_by_name.get(key)
         if f is not None and f.type == "Table":
+            if value is not None and not isinstance(value, (list, tuple)):
+                raise InvalidValueError(
+                    f"{self.meta.name}: {f.label} must be a list of rows, not {type(value).__name__}",
+                    [FieldError(self.meta.name, key, f.label,
+                                f"{self.meta.name}: {f.label} must be a list of rows", value, None,
+                                InvalidValueError)],
+                )
+            rows = list(value or ())
             self._data[key] = []
-            for row in value or ():
+            for row in rows:
                 self.append(key, row)
             return
         self._data[key] = value
 
     def update(self, values: Mapping[str, Any]) -> Document:
+        if not isinstance(values, Mapping):
+            raise InvalidValueError(
+                f"{self.meta.name}: values must be an object of fields, not {type(values).__name__}"
+            )
         for key, value in values.items():
-            if key == "doctype":
-                if value not in (None, self.meta.name):
-                    raise InvalidValueError(f"{self.meta.name}: 'doctype' is {value!r}, expected {self.meta.name!r}")
-                continue
             self.set(key, value)
         return self
 
@@ -106,7 +128,9 @@ class Document:
                 child.update(row)
         else:
             raise InvalidValueError(
-                f"{self.meta.name}: rows of {f.label} must be objects, not {type(row).__name__}"
+                f"{self.meta.name}: rows of {f.label} must be objects, not {type(row).__name__}",
+                [FieldError(self.meta.name, tablefield, f.label,
+                            f"{self.meta.name}: rows of {f.label} must be objects", row, None, InvalidValueError)],
             )
         rows = self._data.setdefault(tablefield, [])
         child._data["parentfield"] = tablefield
@@ -125,24 +149,46 @@ class Document:
             yield f.name, self._data.get(f.name) or []
 
     def as_dict(self, *, no_password: bool = True) -> dict[str, Any]:
-        """Plain dict with child tables as lists of dicts (passwords masked)."""
+        """Plain dict with every child table as a list of dicts (passwords masked).
+
+        The dict is the caller's: changing it (or its JSON values) leaves the document alone.
+        """
         out: dict[str, Any] = {"doctype": self.meta.name}
+        tables = self.meta.fields_by_name
         for key, value in self._data.items():
-            if isinstance(value, list) and value and isinstance(value[0], Document):
-                out[key] = [row.as_dict(no_password=no_password) for row in value]
+            f = tables.get(key)
+            if f is not None and f.type == "Table":
+                out[key] = [row.as_dict(no_password=no_password) for row in value or ()]
+            elif isinstance(value, (dict, list)):
+                out[key] = copy.deepcopy(value)
             else:
                 out[key] = value
+        for f in self.meta.table_fields:
+            out.setdefault(f.name, [])
         if no_password:
             for f in self.meta.data_fields:
                 if f.type == "Password" and out.get(f.name):
-                    out[f.name] = "*" * 8
+                    out[f.name] = PASSWORD_MASK
         return out
+
+    def check_password(self, fieldname: str, plain: str) -> bool:
+        """Whether ``plain`` is the saved value of Password field ``fieldname``."""
+        f = self.meta.fields_by_name.get(fieldname)
+        if f is None or f.type != "Password":
+            raise InvalidValueError(f"{self.meta.name} has no password field {fieldname!r}")
+        return verify_password(self._data.get(fieldname), plain)
 
     def __repr__(self) -> str:
         return f"<{self.meta.name} {self._data.get('name')!r}>"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Document) and other.meta is self.meta and other._data == self._data
+        """Same doctype and the same stored values (unset and None alike), rows included."""
+        if not isinstance(other, Document) or other.meta is not self.meta:
+            return NotImplemented if not isinstance(other, Document) else False
+        if any(comparable(self._data.get(c)) != comparable(other._data.get(c)) for c in self.meta.column_names):
+            return False
+        return all(list(self._data.get(f.name) or ()) == list(other._data.get(f.name) or ())
+                   for f in self.meta.table_fields)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -159,17 +205,29 @@ class Document:
         object.__setattr__(self, "_before", self.copy())
 
     def copy(self) -> Document:
+        """A deep copy: rows and JSON values are copies too, rows point at the new parent."""
         clone = Document(self.meta, None, self._session, self.parent_doc)
         data = {}
+        fields = self.meta.fields_by_name
         for key, value in self._data.items():
-            if isinstance(value, list) and value and isinstance(value[0], Document):
-                data[key] = [row.copy() for row in value]
+            f = fields.get(key)
+            if f is not None and f.type == "Table":
+                rows = [row.copy() for row in value or ()]
+                for row in rows:
+                    object.__setattr__(row, "parent_doc", clone)
+                data[key] = rows
             elif isinstance(value, (dict, list)):
                 data[key] = copy.deepcopy(value)
             else:
                 data[key] = value
         object.__setattr__(clone, "_data", data)
         return clone
+
+    def __copy__(self) -> Document:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Document:
+        return self.copy()
 
     # ------------------------------------------------------- writes
     def _bound(self) -> Session:

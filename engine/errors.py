@@ -25,7 +25,8 @@ class FieldError:
     kind: type[DocframeError] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"doctype": self.doctype, "field": self.field, "message": self.message}
+        out: dict[str, Any] = {"doctype": self.doctype, "field": self.field, "label": self.label,
+                               "message": self.message}
         if self.row is not None:
             out["row"] = self.row
         return out

@@ -32,15 +32,37 @@ _CURRENCY_QUANT = Decimal(1).scaleb(-CURRENCY_SCALE)
 CURRENCY_MAX = Decimal(10) ** 12
 
 
+class ScaledInteger(sa.types.UserDefinedType):
+    """SQLite storage of ExactDecimal: integers of millionths, declared DECIMAL(18, 6).
+
+    The declaration tells schema sync a Currency column from an Int one (both hold integers).
+    """
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return f"DECIMAL(18, {CURRENCY_SCALE})"
+
+
 class ExactDecimal(sa.types.TypeDecorator):
-    """Exact decimals everywhere: NUMERIC(18,6), or scaled BIGINT on SQLite."""
+    """Exact decimals everywhere: NUMERIC(18,6), or scaled BIGINT on SQLite.
+
+    Values read back are quantized to the field's precision, so a Currency of
+    precision 2 reads as ``Decimal("0.30")`` on every database, not "0.300000".
+    """
 
     impl = sa.Numeric(18, CURRENCY_SCALE)
     cache_ok = True
 
+    def __init__(self, precision: int | None = None):
+        super().__init__()
+        self.precision = precision
+        digits = CURRENCY_SCALE if precision is None else min(max(precision, 0), CURRENCY_SCALE)
+        self._quant = Decimal(1).scaleb(-digits)
+
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(sa.BigInteger())
+            return dialect.type_descriptor(ScaledInteger())
         return dialect.type_descriptor(sa.Numeric(18, CURRENCY_SCALE, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
@@ -55,8 +77,10 @@ class ExactDecimal(sa.types.TypeDecorator):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / _CURRENCY_FACTOR).quantize(_CURRENCY_QUANT)
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+            number = Decimal(int(value)) / _CURRENCY_FACTOR
+        else:
+            number = value if isinstance(value, Decimal) else Decimal(str(value))
+        return number.quantize(self._quant, ROUND_HALF_UP)
 
 
 def datetime_type() -> sa.types.TypeEngine:
@@ -75,30 +99,47 @@ _EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\."
 _PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{3,30}$")
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f", ""}
+_INT_LIMIT = 2**63  # BIGINT on every database
+_SHOWN_LENGTH = 60
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL refuses NUL; no encoding has lone surrogates
 
 
-def _text(value: Any, field: Field) -> str:
-    if isinstance(value, (bool, dict, list)):
-        raise ValueError("must be text")
+def shown(value: Any) -> str:
+    """``repr`` of a value for an error message, shortened when it is long."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 4] + "...'"
+
+
+def _text(value: Any, field: Field, strip: bool = False) -> str:
+    if isinstance(value, (bool, dict, list, tuple, set, bytes)):
+        raise ValueError(f"{shown(value)} is not text")
     text = value if isinstance(value, str) else str(value)
+    if _UNSTORABLE.search(text):
+        raise ValueError(f"{shown(text)} contains a character that cannot be stored (NUL or a lone surrogate)")
+    if strip:
+        text = text.strip()
     if field.length and len(text) > field.length:
-        raise ValueError(f"is too long ({len(text)} characters; at most {field.length})")
+        raise ValueError(f"{shown(text)} is too long ({len(text)} characters; at most {field.length})")
     return text
 
 
+def _plain_text(value: Any, field: Field) -> str:
+    return _text(value, field)
+
+
 def _data(value: Any, field: Field) -> str:
-    text = _text(value, field).strip()
+    text = _text(value, field, strip=True)
     if not text:
         return text
     fmt = field.options
     if fmt == "Email" and not _EMAIL_RE.match(text):
-        raise ValueError(f"{text!r} is not a valid email address")
+        raise ValueError(f"{shown(text)} is not a valid email address")
     if fmt == "Phone" and (not _PHONE_RE.match(text) or sum(c.isdigit() for c in text) < 3):
-        raise ValueError(f"{text!r} is not a valid phone number")
+        raise ValueError(f"{shown(text)} is not a valid phone number")
     if fmt == "URL":
         parsed = urlparse(text)
         if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in text:
-            raise ValueError(f"{text!r} is not a valid http(s) URL")
+            raise ValueError(f"{shown(text)} is not a valid http(s) URL")
     return text
 
 
@@ -106,29 +147,23 @@ def _int(value: Any, field: Field) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        return value
-    if isinstance(value, (float, Decimal)):
-        if value != int(value):
-            raise ValueError(f"{value!r} is not a whole number")
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
+        number = value
+    else:
         try:
-            return int(text)
+            exact = _decimal(value.replace(",", "") if isinstance(value, str) else value)
         except ValueError:
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise ValueError(f"{value!r} is not a whole number") from None
-            if number != number.to_integral_value():
-                raise ValueError(f"{value!r} is not a whole number") from None
-            return int(number)
-    raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{shown(value)} is not a whole number") from None
+        if exact != exact.to_integral_value():
+            raise ValueError(f"{shown(value)} is not a whole number")
+        number = int(exact)
+    if abs(number) >= _INT_LIMIT:
+        raise ValueError(f"{shown(value)} is out of range")
+    return number
 
 
 def _decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise ValueError("must be a number")
+        raise ValueError(f"{shown(value)} is not a number")
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
@@ -139,11 +174,11 @@ def _decimal(value: Any) -> Decimal:
         try:
             number = Decimal(value.strip().replace(",", ""))
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
+            raise ValueError(f"{shown(value)} is not a number") from None
     else:
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{shown(value)} is not a number")
     if not number.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
+        raise ValueError(f"{shown(value)} is not a finite number")
     return number
 
 
@@ -151,26 +186,34 @@ def _float(value: Any, field: Field) -> float:
     number = _decimal(value)
     if field.precision is not None:
         number = number.quantize(Decimal(1).scaleb(-field.precision), ROUND_HALF_UP)
-    return float(number)
+    result = float(number)
+    if result in (float("inf"), float("-inf")):
+        raise ValueError(f"{shown(value)} is out of range")
+    return result
+
+
+def _currency_precision(field: Field) -> int:
+    return min(field.precision if field.precision is not None else 2, CURRENCY_SCALE)
 
 
 def _currency(value: Any, field: Field) -> Decimal:
     number = _decimal(value)
-    precision = field.precision if field.precision is not None else 2
-    number = number.quantize(Decimal(1).scaleb(-precision), ROUND_HALF_UP)
     if abs(number) >= CURRENCY_MAX:
-        raise ValueError(f"{value!r} is too large (at most 12 digits before the decimal point)")
+        raise ValueError(f"{shown(value)} is too large (at most 12 digits before the decimal point)")
+    number = number.quantize(Decimal(1).scaleb(-_currency_precision(field)), ROUND_HALF_UP)
+    if abs(number) >= CURRENCY_MAX:
+        raise ValueError(f"{shown(value)} is too large (at most 12 digits before the decimal point)")
     return number
 
 
 def _check(value: Any, field: Field) -> int:
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, int) and value in (0, 1):
-        return value
+    if isinstance(value, (int, float, Decimal)) and value in (0, 1):
+        return int(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return int(value.strip().lower() in _TRUE)
-    raise ValueError(f"{value!r} is not a yes/no value (use 1 or 0)")
+    raise ValueError(f"{shown(value)} is not a yes/no value (use 1 or 0)")
 
 
 def _date(value: Any, field: Field) -> dt.date:
@@ -179,16 +222,21 @@ def _date(value: Any, field: Field) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return dt.date.fromisoformat(value.strip()[:10])
+            return dt.date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
-    raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)")
+            pass
+        try:  # a date and time: its date
+            return dt.datetime.fromisoformat(text).date()
+        except ValueError:
+            pass
+    raise ValueError(f"{shown(value)} is not a date (use YYYY-MM-DD)")
 
 
 def _datetime(value: Any, field: Field) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else _naive_utc(value)
+        return value if value.tzinfo is None else _naive_utc(value)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     if isinstance(value, str):
@@ -198,9 +246,9 @@ def _datetime(value: Any, field: Field) -> dt.datetime:
             try:
                 parsed = date_parser.isoparse(value.strip())
             except (ValueError, OverflowError):
-                raise ValueError(f"{value!r} is not a date and time (use YYYY-MM-DD HH:MM:SS)") from None
+                raise ValueError(f"{shown(value)} is not a date and time (use YYYY-MM-DD HH:MM:SS)") from None
         return _naive_utc(parsed) if parsed.tzinfo else parsed
-    raise ValueError(f"{value!r} is not a date and time (use YYYY-MM-DD HH:MM:SS)")
+    raise ValueError(f"{shown(value)} is not a date and time (use YYYY-MM-DD HH:MM:SS)")
 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:
@@ -208,49 +256,67 @@ def _naive_utc(value: dt.datetime) -> dt.datetime:
 
 
 def _time(value: Any, field: Field) -> dt.time:
-    if isinstance(value, dt.time):
-        return value
     if isinstance(value, dt.timedelta):  # MariaDB returns TIME as timedelta
-        seconds = int(value.total_seconds())
-        return dt.time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60, value.microseconds)
-    if isinstance(value, str):
+        return _time_of(value)
+    if isinstance(value, dt.time):
+        parsed = value
+    elif isinstance(value, str):
         try:
-            return dt.time.fromisoformat(value.strip())
+            parsed = dt.time.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"{value!r} is not a time (use HH:MM:SS)") from None
-    raise ValueError(f"{value!r} is not a time (use HH:MM:SS)")
+            raise ValueError(f"{shown(value)} is not a time (use HH:MM:SS)") from None
+    else:
+        raise ValueError(f"{shown(value)} is not a time (use HH:MM:SS)")
+    if parsed.tzinfo is not None:
+        raise ValueError(f"{shown(value)} is not a time of day without a time zone (use HH:MM:SS)")
+    return parsed
+
+
+def _time_of(value: dt.timedelta) -> dt.time:
+    seconds = int(value.total_seconds())
+    return dt.time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60, value.microseconds)
+
+
+class TimeOfDay(sa.types.TypeDecorator):
+    """TIME that reads back as ``datetime.time`` everywhere (MariaDB drivers give timedelta)."""
+
+    impl = sa.Time
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        return _time_of(value) if isinstance(value, dt.timedelta) else value
 
 
 def _select(value: Any, field: Field) -> str:
-    text = _text(value, field).strip()
+    text = _text(value, field, strip=True)
     if text and text not in field.select_options:
         allowed = ", ".join(repr(o) for o in field.select_options)
-        raise ValueError(f"{text!r} is not one of {allowed}")
+        raise ValueError(f"{shown(text)} is not one of {allowed}")
     return text
 
 
 def _link(value: Any, field: Field) -> str:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a record ID")
-    return _text(value, field).strip()
+        raise ValueError(f"{shown(value)} is not a record ID")
+    return _text(value, field, strip=True)
 
 
 def _json(value: Any, field: Field) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value) if value.strip() else None
+            value = json.loads(value) if value.strip() else None
         except ValueError:
-            raise ValueError("is not valid JSON") from None
+            raise ValueError(f"{shown(value)} is not valid JSON") from None
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
-        raise ValueError("cannot be stored as JSON") from None
+        raise ValueError(f"{shown(value)} cannot be stored as JSON") from None
     return value
 
 
 def _password(value: Any, field: Field) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be text")
+    if not isinstance(value, str) or _UNSTORABLE.search(value):
+        raise ValueError("is not text")
     if field.length and len(value) > field.length:
         raise ValueError(f"is too long (at most {field.length} characters)")
     return value
@@ -282,24 +348,24 @@ FIELD_TYPES: dict[str, FieldType] = {
     ft.name: ft
     for ft in [
         FieldType("Data", _string, _data, "data", 140, is_text=True),
-        FieldType("Small Text", lambda f: sa.Text(), _text, "textarea", is_text=True),
-        FieldType("Text", lambda f: sa.Text(), _text, "textarea", is_text=True),
-        FieldType("Long Text", lambda f: long_text_type(), _text, "textarea", is_text=True),
+        FieldType("Small Text", lambda f: sa.Text(), _plain_text, "textarea", is_text=True),
+        FieldType("Text", lambda f: sa.Text(), _plain_text, "textarea", is_text=True),
+        FieldType("Long Text", lambda f: long_text_type(), _plain_text, "textarea", is_text=True),
         FieldType("Int", lambda f: sa.BigInteger(), _int, "int", is_numeric=True),
         FieldType("Float", lambda f: sa.Float(53), _float, "float", is_numeric=True),
-        FieldType("Currency", lambda f: ExactDecimal(), _currency, "currency", is_numeric=True),
+        FieldType("Currency", lambda f: ExactDecimal(_currency_precision(f)), _currency, "currency", is_numeric=True),
         FieldType("Percent", lambda f: sa.Float(53), _float, "percent", is_numeric=True),
         FieldType("Check", lambda f: sa.SmallInteger(), _check, "check"),
         FieldType("Date", lambda f: sa.Date(), _date, "date"),
         FieldType("Datetime", lambda f: datetime_type(), _datetime, "datetime"),
-        FieldType("Time", lambda f: sa.Time(), _time, "time"),
+        FieldType("Time", lambda f: TimeOfDay(), _time, "time"),
         FieldType("Select", _string, _select, "select", 140, is_text=True),
         FieldType("Link", _string, _link, "link", 140, is_text=True),
         FieldType("Dynamic Link", _string, _link, "dynamic_link", 140, is_text=True),
         FieldType("Table", None, None, "table"),
         FieldType("Password", lambda f: sa.String(255), _password, "password", 128),
         FieldType("JSON", lambda f: sa.JSON(), _json, "json"),
-        FieldType("Read Only", _string, _text, "read_only", 140, is_text=True),
+        FieldType("Read Only", _string, _plain_text, "read_only", 140, is_text=True),
         FieldType("Section Break", None, None, "section_break", is_layout=True),
         FieldType("Column Break", None, None, "column_break", is_layout=True),
         FieldType("Tab Break", None, None, "tab_break", is_layout=True),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 from collections.abc import Callable, Iterable
@@ -123,9 +124,11 @@ def _import_package(folder: Path) -> str:
     if name in sys.modules:
         return name
     init = folder / "__init__.py"
-    spec = importlib.util.spec_from_file_location(
-        name, init if init.exists() else None, submodule_search_locations=[str(folder)]
-    )
+    if init.exists():
+        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(folder)])
+    else:  # a hooks folder without __init__.py: a namespace-like package over the folder
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(folder)]
     if spec is None:
         raise HookError(f"{folder}: cannot load hooks package")
     module = importlib.util.module_from_spec(spec)

@@ -39,90 +39,148 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def before_insert(doc: Document, ctx: Session) -> None:
-    """A new document is about to be named and validated. May change ``doc``."""
+    """Insert, first hook: the new document is not named or checked yet (values as sent).
+
+    In the write's transaction; nothing is written yet. May change ``doc``, including
+    setting ``doc.name`` (then the naming rule is skipped).
+    """
 
 
 @hookspec
 def before_naming(doc: Document, ctx: Session) -> None:
-    """Just before a new document gets its ID; set the fields the naming rule reads."""
+    """Insert, just before the naming rule gives the document its ID.
+
+    Set the fields the rule reads (e.g. the naming field) or ``doc.name`` itself.
+    In the write's transaction; nothing is written yet.
+    """
 
 
 @hookspec
 def before_validate(doc: Document, ctx: Session) -> None:
-    """Before the built-in field checks; set defaults and derived values here."""
+    """Insert, save, submit and update after submit: before the built-in field checks.
+
+    Values are still as sent (``"12"`` for an Int). Set defaults and derived values
+    here; they are checked and coerced next. In the write's transaction; nothing
+    is written yet (on insert the document has its ID).
+    """
 
 
 @hookspec
 def validate(doc: Document, ctx: Session) -> None:
-    """After the built-in checks passed: application rules. Raise a ValidationError to refuse."""
+    """Insert, save and submit: the built-in checks passed, values are coerced.
+
+    Application rules go here: raise a ValidationError (with FieldErrors) to
+    refuse. May change ``doc``; later changes are not checked again. Not called
+    when the built-in checks failed.
+    """
 
 
 @hookspec
 def before_save(doc: Document, ctx: Session) -> None:
-    """Last change to ``doc`` before its row is written (insert and update)."""
+    """Insert and save: the last change to ``doc`` before its row is written.
+
+    The row (of a new document) is not in the database yet.
+    """
 
 
 @hookspec
 def after_insert(doc: Document, ctx: Session) -> None:
-    """The new row and its child rows are written (same transaction)."""
+    """Insert: the new row and its child rows are written, in the still-open transaction.
+
+    Write related documents through ``ctx`` (they join the transaction); raising
+    rolls everything back. Changes to ``doc`` are not saved.
+    """
 
 
 @hookspec
 def on_update(doc: Document, ctx: Session) -> None:
-    """After every insert or save of a draft/unsubmittable document, rows written.
+    """Insert (after ``after_insert``) and save of a draft: the rows are written.
 
     ``doc.get_doc_before_save()`` gives the state before this save (None on insert).
+    Raising rolls the whole write back. Changes to ``doc`` are not saved.
     """
 
 
 @hookspec
 def before_submit(doc: Document, ctx: Session) -> None:
-    """A draft is about to become submitted (docstatus 0 -> 1). May change ``doc``."""
+    """Submit: checks passed, the draft is about to be written as submitted (docstatus 1).
+
+    May change ``doc``; raise to refuse. Nothing is written yet.
+    """
 
 
 @hookspec
 def on_submit(doc: Document, ctx: Session) -> None:
-    """The document is submitted and written: post ledger entries here."""
+    """Submit: the document is written as submitted. Post ledger entries here.
+
+    Raising rolls the submit back. Changes to ``doc`` are not saved.
+    """
 
 
 @hookspec
 def before_update_after_submit(doc: Document, ctx: Session) -> None:
-    """A submitted document's allow-on-submit fields are about to be saved."""
+    """Save of a submitted document: only ``allow_on_submit`` fields changed, checks passed.
+
+    Nothing is written yet; change only ``allow_on_submit`` fields.
+    """
 
 
 @hookspec
 def on_update_after_submit(doc: Document, ctx: Session) -> None:
-    """A submitted document's allow-on-submit fields were saved."""
+    """Save of a submitted document: its ``allow_on_submit`` fields are written.
+
+    Raising rolls the save back.
+    """
 
 
 @hookspec
 def before_cancel(doc: Document, ctx: Session) -> None:
-    """A submitted document is about to be cancelled (docstatus 1 -> 2)."""
+    """Cancel: a submitted document is about to become cancelled (docstatus 2).
+
+    Raise to refuse. Nothing is written yet; fields set here are written as they are
+    (not checked again).
+    """
 
 
 @hookspec
 def on_cancel(doc: Document, ctx: Session) -> None:
-    """The document is cancelled: reverse what ``on_submit`` did."""
+    """Cancel: the document is written as cancelled. Reverse what ``on_submit`` did.
+
+    Raising rolls the cancel back.
+    """
 
 
 @hookspec
 def on_trash(doc: Document, ctx: Session) -> None:
-    """Before a document is deleted and before the linked-records check: unlink here."""
+    """Delete: before the linked-records check and before any row is deleted.
+
+    Unlink or delete dependent documents here (through ``ctx``, in the same
+    transaction); raise to refuse.
+    """
 
 
 @hookspec
 def after_delete(doc: Document, ctx: Session) -> None:
-    """The rows are deleted (same transaction)."""
+    """Delete: the row and its child rows are deleted, in the still-open transaction.
+
+    Raising rolls the delete back.
+    """
 
 
 @hookspec
 def before_rename(doc: Document, ctx: Session, old: str, new: str) -> None:
-    """A document is about to be renamed from ``old`` to ``new``. Raise to refuse."""
+    """Rename: ``doc`` (still named ``old``) is about to become ``new``. Raise to refuse.
+
+    In the rename's transaction; nothing is changed yet.
+    """
 
 
 @hookspec
 def after_rename(doc: Document, ctx: Session, old: str, new: str) -> None:
-    """The ID and every link to it were renamed; rename dependent records here."""
+    """Rename: the ID and every link to it were renamed. Rename dependent records here.
+
+    In the rename's transaction; raising rolls the rename back.
+    """
 
 
 HOOK_NAMES: tuple[str, ...] = tuple(

@@ -8,19 +8,22 @@ built-in function below. The whole run of an operation is one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine import links, naming, tree, validation, versions, writer
 from engine.errors import (
     DocstatusTransitionError,
+    FieldError,
     InvalidValueError,
     NamingError,
     UpdateAfterSubmitError,
+    ValidationError,
 )
 from engine.hookspecs import HOOK_NAMES
 
 if TYPE_CHECKING:
     from engine.document import Document
+    from engine.meta import Field
     from engine.session import Session
 
 LIFECYCLE: dict[str, tuple[str, ...]] = {
@@ -38,7 +41,7 @@ LIFECYCLE: dict[str, tuple[str, ...]] = {
         "write_update", "on_submit", "record_version",
     ),
     "update_after_submit": (
-        "check_allowed_on_submit", "before_validate", "check_fields",
+        "check_submitted", "before_validate", "check_fields", "check_allowed_on_submit",
         "before_update_after_submit", "write_update", "on_update_after_submit", "record_version",
     ),
     "cancel": ("check_cancellable", "before_cancel", "write_update", "on_cancel", "record_version"),
@@ -52,20 +55,51 @@ Step = Callable[["Document", "Session"], None]
 def _check_new(doc: Document, ctx: Session) -> None:
     if not doc.is_new():
         raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r} is already saved; use save()")
-    if doc.get("docstatus") not in (None, 0):
+    if _docstatus(doc) not in (None, 0):
         raise DocstatusTransitionError(f"{doc.doctype}: a new document must be a draft (docstatus 0)")
     rule = doc.meta.naming.rule
-    if doc.flags.name_from_caller and rule != "prompt" and not doc.meta.is_child:
+    given = doc.flags.name_from_caller or doc.get("name")  # also doc.name = ... before insert()
+    if given and rule != "prompt" and not doc.meta.is_child:
         raise NamingError(
             f"{doc.doctype}: the ID is set by the naming rule {rule!r}; do not send 'name' "
-            f"(got {doc.flags.name_from_caller!r})"
+            f"(got {given!r})"
         )
+
+
+def _docstatus(doc: Document) -> Any:
+    """The document's docstatus, as a number when a form sent it as text."""
+    value = doc.get("docstatus")
+    if isinstance(value, str) and value.strip() in ("0", "1", "2"):
+        value = int(value)
+        doc.docstatus = value
+    return value
+
+
+def _set_name(doc: Document, ctx: Session) -> None:
+    """The ``set_name`` step. A field the name needs that is missing or invalid is
+    reported later by ``check_fields``, together with every other problem."""
+    try:
+        naming.set_name(doc, ctx)
+    except ValidationError as exc:
+        doc.flags.naming_errors = exc.errors or [
+            FieldError(doc.doctype, "name", "ID", exc.message, doc.get("name"), None, type(exc))
+        ]
 
 
 def _before(doc: Document) -> Document:
     before = doc.get_doc_before_save()
     if before is None:
         raise DocstatusTransitionError(f"{doc.doctype}: the document is not saved yet; insert it first")
+    if doc.get("name") != before.name:
+        sent = doc.get("name")
+        if isinstance(sent, str) and sent.lower() == str(before.name).lower():
+            doc.name = before.name
+        else:
+            raise InvalidValueError(
+                f"{doc.doctype} {before.name!r}: the ID cannot be changed by saving (got {sent!r}); rename it instead",
+                [FieldError(doc.doctype, "name", "ID", f"{doc.doctype}: the ID cannot be changed by saving",
+                            sent, None, InvalidValueError)],
+            )
     return before
 
 
@@ -75,7 +109,7 @@ def _check_draft(doc: Document, ctx: Session) -> None:
         raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r} is cancelled and cannot be changed")
     if before.docstatus == 1:
         raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r} is submitted; use cancel or amend")
-    if doc.get("docstatus") not in (None, 0):
+    if _docstatus(doc) not in (None, 0):
         raise DocstatusTransitionError(f"{doc.doctype}: use submit() or cancel() to change the status")
     doc.docstatus = 0
 
@@ -91,8 +125,15 @@ def _check_submittable(doc: Document, ctx: Session) -> None:
 def _check_cancellable(doc: Document, ctx: Session) -> None:
     if not doc.meta.is_submittable:
         raise DocstatusTransitionError(f"{doc.doctype} is not submittable")
-    if _before(doc).docstatus != 1:
+    before = _before(doc)
+    if before.docstatus != 1:
         raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r}: only a submitted document can be cancelled")
+    changed = _changed_fields(doc, before, allowed=False)
+    if changed:
+        raise UpdateAfterSubmitError(
+            f"{doc.doctype} {doc.name!r}: cancelling saves no other changes; save or undo the changes to "
+            f"{', '.join(changed.values())} first"
+        )
     _set_docstatus(doc, 2)
 
 
@@ -103,28 +144,68 @@ def _set_docstatus(doc: Document, status: int) -> None:
             row.docstatus = status
 
 
-def _check_allowed_on_submit(doc: Document, ctx: Session) -> None:
+def _check_submitted(doc: Document, ctx: Session) -> None:
     before = _before(doc)
-    if before.docstatus != 1 or doc.get("docstatus") not in (None, 1):
+    if before.docstatus != 1 or _docstatus(doc) not in (None, 1):
         raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r}: use cancel() to change the status")
-    changed = [
-        f.label for f in doc.meta.data_fields
-        if not f.allow_on_submit and validation.comparable(doc.get(f.name)) != validation.comparable(before.get(f.name))
-    ]
-    for f in doc.meta.table_fields:
-        if not f.allow_on_submit and _rows_signature(doc, f.name) != _rows_signature(before, f.name):
-            changed.append(f.label)
+    doc.docstatus = 1
+
+
+def _check_allowed_on_submit(doc: Document, ctx: Session) -> None:
+    """After the field checks, so values compare in their coerced form."""
+    changed = _changed_fields(doc, _before(doc), allowed=True)
     if changed:
         raise UpdateAfterSubmitError(
-            f"{doc.doctype} {doc.name!r} is submitted; these fields cannot change: {', '.join(changed)}"
+            f"{doc.doctype} {doc.name!r} is submitted; these fields cannot change: {', '.join(changed.values())}",
+            [FieldError(doc.doctype, name, label, f"{doc.doctype}: {label} cannot change once submitted",
+                        doc.get(name), None, UpdateAfterSubmitError) for name, label in changed.items()],
         )
 
 
-def _rows_signature(doc: Document, tablefield: str) -> list[tuple]:
+def _changed_fields(doc: Document, before: Document, *, allowed: bool) -> dict[str, str]:
+    """Fields (and table fields) whose value differs from ``before``: field name -> label.
+
+    ``allowed``: leave out the fields declared ``allow_on_submit``.
+    """
+    changed = {
+        f.name: f.label for f in doc.meta.data_fields
+        if not (allowed and f.allow_on_submit) and _differs(f, doc.get(f.name), before.get(f.name))
+    }
+    for f in doc.meta.table_fields:
+        if not (allowed and f.allow_on_submit) and _rows_signature(doc, f.name) != _rows_signature(before, f.name):
+            changed[f.name] = f.label
+    return changed
+
+
+def _differs(f: Field, new: Any, old: Any) -> bool:
+    new_c, old_c = validation.comparable(new), validation.comparable(old)
+    if new_c == old_c:
+        return False
+    coerce = f.fieldtype.coerce
+    if coerce is None or new_c is None or f.type == "Password":
+        return True
+    try:
+        return validation.comparable(coerce(new, f)) != old_c
+    except ValueError:
+        return True
+
+
+def _rows_signature(doc: Document, tablefield: str) -> list[tuple[Any, ...]]:
     rows = doc.get(tablefield) or []
     return [
-        tuple(validation.comparable(r.get(f.name)) for f in r.meta.data_fields) for r in rows
+        (r.get("name"), *(_coerced(f, r.get(f.name)) for f in r.meta.data_fields)) for r in rows
     ]
+
+
+def _coerced(f: Field, value: Any) -> Any:
+    value = validation.comparable(value)
+    coerce = f.fieldtype.coerce
+    if value is None or coerce is None or f.type == "Password":
+        return value
+    try:
+        return validation.comparable(coerce(value, f))
+    except ValueError:
+        return value
 
 
 def _check_deletable(doc: Document, ctx: Session) -> None:
@@ -141,9 +222,10 @@ BUILTIN_STEPS: dict[str, Step] = {
     "check_draft": _check_draft,
     "check_submittable": _check_submittable,
     "check_cancellable": _check_cancellable,
+    "check_submitted": _check_submitted,
     "check_allowed_on_submit": _check_allowed_on_submit,
     "check_deletable": _check_deletable,
-    "set_name": naming.set_name,
+    "set_name": _set_name,
     "check_fields": validation.check_document,
     "write_insert": writer.insert,
     "write_update": writer.update,
@@ -173,6 +255,7 @@ def run(op: str, doc: Document, ctx: Session) -> None:
         raise InvalidValueError(f"{doc.doctype} rows are saved with their parent document")
     hooks = ctx.site.hooks
     saved = {key: doc.get(key) for key in _RESTORED_ON_FAILURE}
+    row_status = [(row, row.get("docstatus")) for _, rows in doc.children() for row in rows]
     try:
         with ctx.atomic():
             for step in LIFECYCLE[op]:
@@ -188,6 +271,9 @@ def run(op: str, doc: Document, ctx: Session) -> None:
         # The transaction is rolled back; so is what it stamped on the document.
         for key, value in saved.items():
             doc.set(key, value)
+        for row, status in row_status:
+            row.docstatus = status
+        doc.flags.pop("naming_errors", None)
         raise
 
 

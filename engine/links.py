@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +57,12 @@ def _key(value: str) -> str:
     return value.lower()
 
 
-def check_links(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
-    """Check every link value of ``doc`` and its rows; fill ``fetch_from`` fields."""
+def check_links(doc: Document, ctx: Session, errors: list[FieldError],
+                skip: Collection[tuple[str, int | None, str | None]] = ()) -> None:
+    """Check every link value of ``doc`` and its rows; fill ``fetch_from`` fields.
+
+    ``skip`` holds (doctype, row, field) already reported as invalid, not checked again.
+    """
     site = ctx.site
     wanted: dict[str, dict[str, list[tuple[Document, Field, int | None]]]] = defaultdict(lambda: defaultdict(list))
     rows: list[tuple[Document, int | None]] = [(doc, None)]
@@ -66,9 +70,12 @@ def check_links(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
         rows.extend((row, i) for i, row in enumerate(children, 1))
     for row, idx in rows:
         data = row._data
+        bad: set[str] = set()  # this row's fields found wrong here: a Dynamic Link over one is not checked
         for f in row.meta.link_fields:
             value = data.get(f.name)
-            if not value:
+            if not value or (row.doctype, idx, f.name) in skip:
+                continue
+            if f.type == "Dynamic Link" and (f.options in bad or (row.doctype, idx, f.options) in skip):
                 continue
             target = f.options if f.type == "Link" else data.get(f.options)  # type: ignore[arg-type]
             if not target:
@@ -76,7 +83,8 @@ def check_links(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
                 continue
             if target in VIRTUAL_DOCTYPES or (f.type == "Dynamic Link" and target == "DocType"):
                 if value not in site.doctypes:
-                    _fail(errors, doc, row, f, idx, f"{value!r} is not a document type", value)
+                    bad.add(f.name)
+                    _fail(errors, doc, row, f, idx, f"{f.label}: {value!r} is not a document type", value)
                 continue
             if target not in site.doctypes or site.doctypes[target].is_child:
                 _fail(errors, doc, row, f, idx, f"{f.label}: {target!r} is not a document type", value)
@@ -91,11 +99,23 @@ def check_links(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
                     value = row._data[f.name]
                     if hit is None:
                         _fail(errors, doc, row, f, idx, f"{f.label}: {target} {value!r} does not exist", value)
-                    elif hit[1] == 2:
+                    elif hit[1] == 2 and not _unchanged(doc, row, f.name, value):
                         _fail(errors, doc, row, f, idx, f"{f.label}: {target} {value!r} is cancelled", value)
                     else:
                         row._data[f.name] = hit[0]
     _fetch(doc, rows, ctx)
+
+
+def _unchanged(doc: Document, row: Document, fieldname: str, value: Any) -> bool:
+    """Whether a saved document already held this link (then a since-cancelled target is kept)."""
+    before = doc.get_doc_before_save()
+    if before is None:
+        return False
+    if row is not doc:
+        old_rows = before.get(row.get("parentfield") or "") or []
+        before = next((r for r in old_rows if r.name and r.name == row.get("name")), None)
+    old = before.get(fieldname) if before is not None else None
+    return isinstance(old, str) and old.lower() == str(value).lower()
 
 
 def _fail(errors: list[FieldError], doc: Document, row: Document, f: Field, idx: int | None,
@@ -112,14 +132,20 @@ def _table_label(doc: Document, row: Document) -> str:
 def _lookup(ctx: Session, wanted: dict[str, list[str]]) -> dict[tuple[str, str], tuple[str, int]]:
     """One UNION ALL query: which of the wanted IDs exist, with their stored spelling."""
     site = ctx.site
-    selects = []
-    for target, keys in wanted.items():
-        t = site.table(target)
-        selects.append(
-            sa.select(sa.literal(target).label("doctype"), t.c.name, t.c.docstatus).where(site.name_in(t, keys))
-        )
-    query = selects[0] if len(selects) == 1 else sa.union_all(*selects)
-    return {(r[0], _key(r[1])): (r[1], r[2]) for r in ctx.conn.execute(query)}
+    targets = tuple(wanted)
+
+    def build() -> sa.Executable:
+        selects = []
+        for i, target in enumerate(targets):
+            t = site.table(target)
+            keys = sa.bindparam(f"k{i}", expanding=True)
+            name = t.c.name if site.ci_names else sa.func.lower(t.c.name)
+            selects.append(sa.select(sa.literal(target).label("doctype"), t.c.name, t.c.docstatus).where(name.in_(keys)))
+        return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+    query = site.statement(("link_lookup", targets), build)
+    params = {f"k{i}": keys for i, keys in enumerate(wanted.values())}
+    return {(r[0], _key(r[1])): (r[1], r[2]) for r in ctx.conn.execute(query, params)}
 
 
 def _fetch(doc: Document, rows: list[tuple[Document, int | None]], ctx: Session) -> None:
@@ -147,7 +173,19 @@ def _fetch(doc: Document, rows: list[tuple[Document, int | None]], ctx: Session)
         for name, refs in by_name.items():
             for row, fieldname, source in refs:
                 hit = values.get(name)
-                row._data[fieldname] = hit[source] if hit is not None else None
+                value = hit[source] if hit is not None else None
+                row._data[fieldname] = _as_field(row.meta.fields_by_name[fieldname], value)
+
+
+def _as_field(f: Field, value: Any) -> Any:
+    """A fetched value in the type of the field it is copied into (e.g. another precision)."""
+    coerce = f.fieldtype.coerce
+    if value is None or value == "" or coerce is None:
+        return value
+    try:
+        return coerce(value, f)
+    except ValueError:
+        return value
 
 
 def check_not_linked(doc: Document, ctx: Session) -> None:

@@ -4,18 +4,25 @@ Loading checks every file against the JSON Schema shipped with the engine, then
 the cross-references between doctypes, and reports every problem found (file,
 doctype, field, message) in one :class:`~engine.errors.MetaError`. Nothing here
 touches a database.
+
+YAML is read with the YAML 1.2 core scalars editors use: only ``true``/``false``
+are booleans (``[Yes, No]`` stays two strings), ``10:30`` and ``2024-01-31`` stay
+text, and a key given twice in one mapping is an error instead of a silent override.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import keyword
 import re
-from collections.abc import Iterable, Mapping
+import string
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jsonschema
@@ -28,11 +35,36 @@ from engine.fieldtypes import FIELD_TYPES, LINK_TYPES, FieldType
 STANDARD_COLUMNS = ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
 CHILD_COLUMNS = ("parent", "parenttype", "parentfield")
 TREE_PATH_COLUMN = "tree_path"
+NAMING_COUNTER_TABLE = "tab_naming_counter"
+ENGINE_TABLES = frozenset({NAMING_COUNTER_TABLE})
+# Attribute names of engine.document.Document: a field with one of these names would be
+# shadowed by the method (doc.save is the method, never the field's value).
+DOCUMENT_ATTRIBUTES = (
+    "insert", "save", "submit", "cancel", "delete", "reload", "get", "set", "update", "append",
+    "as_dict", "copy", "children", "snapshot", "is_new", "get_doc_before_save", "check_password",
+    "doctype", "meta", "flags", "parent_doc",
+)
 RESERVED_NAMES = frozenset(
-    STANDARD_COLUMNS + CHILD_COLUMNS + (TREE_PATH_COLUMN, "doctype", "meta", "flags")
+    STANDARD_COLUMNS + CHILD_COLUMNS + (TREE_PATH_COLUMN,) + DOCUMENT_ATTRIBUTES
 ) | frozenset(keyword.kwlist)
+RESERVED_DOCTYPES = frozenset({"DocType"})
 DATA_FORMATS = ("Email", "Phone", "URL")
 VIRTUAL_DOCTYPES = frozenset({"DocType"})  # Link targets that are metadata, not tables
+MAX_FIELD_NAME = 60  # column labels stay within PostgreSQL's 63-character identifiers
+ALL_DOCTYPES_HOOKS = "all_doctypes"
+
+_OPTION_TYPES = frozenset({"Select", "Link", "Table", "Dynamic Link", "Data"})
+_PRECISION_TYPES = frozenset({"Float", "Currency", "Percent"})
+_LENGTH_TYPES = frozenset({"Data", "Select", "Link", "Dynamic Link", "Read Only", "Password",
+                           "Small Text", "Text", "Long Text"})
+_UNINDEXABLE = frozenset({"Table", "JSON", "Text", "Long Text", "Small Text", "Password"})
+_DEFAULT_KEYWORDS = {
+    "Today": frozenset({"Date", "Datetime"}),
+    "Now": frozenset({"Date", "Datetime"}),
+    "__user": frozenset({"Data", "Link", "Select", "Read Only", "Small Text", "Text", "Long Text"}),
+}
+_DEPENDS_KEYS = ("depends_on", "mandatory_depends_on", "read_only_depends_on")
+_PLAIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def snake(name: str) -> str:
@@ -106,7 +138,7 @@ class Field:
 
 @dataclass(frozen=True)
 class DocType:
-    """A doctype's metadata. Built once per Site; never mutated."""
+    """A doctype's metadata. Built once per Site; never mutated (mappings are read-only views)."""
 
     name: str
     fields: tuple[Field, ...]
@@ -122,16 +154,28 @@ class DocType:
     parent_field: str | None = None
     is_child: bool = False
     is_submittable: bool = False
-    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     source: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.permissions, MappingProxyType):
+            frozen = {role: tuple(actions) for role, actions in self.permissions.items()}
+            object.__setattr__(self, "permissions", MappingProxyType(frozen))
+        if not isinstance(self.fields, tuple):
+            object.__setattr__(self, "fields", tuple(self.fields))
+        if not isinstance(self.search_fields, tuple):
+            object.__setattr__(self, "search_fields", tuple(self.search_fields))
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.source))
 
     @cached_property
     def table_name(self) -> str:
         return table_name(self.name)
 
     @cached_property
-    def fields_by_name(self) -> dict[str, Field]:
-        return {f.name: f for f in self.fields}
+    def fields_by_name(self) -> Mapping[str, Field]:
+        return MappingProxyType({f.name: f for f in self.fields})
 
     @cached_property
     def data_fields(self) -> tuple[Field, ...]:
@@ -168,6 +212,59 @@ STANDARD_LABELS = {
 }
 
 
+# ------------------------------------------------------------------ YAML
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core scalars and duplicate-key detection."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # unhashable key: SafeLoader reports it below
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        text = str(self.construct_scalar(node))
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        if digits.startswith("0x"):
+            return sign * int(digits[2:], 16)
+        if digits.startswith("0o"):
+            return sign * int(digits[2:], 8)
+        return sign * int(digits, 10)
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in (
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     list("-+.0123456789")),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
+):
+    _Loader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse doctype YAML (YAML 1.2 core scalars; duplicate keys are an error)."""
+    return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader: no Python objects
+
+
 # ------------------------------------------------------------------ loading
 
 def _schema() -> dict[str, Any]:
@@ -179,6 +276,18 @@ def default_label(fieldname: str) -> str:
     return " ".join(w.capitalize() if w not in ("of", "to", "and") else w for w in fieldname.split("_"))
 
 
+def document_attributes() -> frozenset[str]:
+    """Public attribute names of Document, which a field of the same name would hide."""
+    from engine.document import Document  # imported late: document.py imports this module
+
+    return frozenset(a for a in dir(Document) if not a.startswith("_")) | frozenset(DOCUMENT_ATTRIBUTES)
+
+
+def _did_you_mean(word: Any, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 class MetaLoader:
     """Reads doctype folders into a registry of DocType, collecting every problem."""
 
@@ -186,6 +295,9 @@ class MetaLoader:
         self.problems: list[MetaProblem] = []
         self.validator = jsonschema.Draft202012Validator(_schema())
         self.doctypes: dict[str, DocType] = {}
+        self.broken: set[str] = set()  # doctypes whose file has schema errors (not built)
+        self.dropped: dict[str, set[str]] = {}  # doctype -> names of fields left out for schema errors
+        self.reserved = RESERVED_NAMES | document_attributes()
 
     def problem(self, file: str, doctype: str | None, fieldname: str | None, message: str) -> None:
         self.problems.append(MetaProblem(file, doctype, fieldname, message))
@@ -196,16 +308,19 @@ class MetaLoader:
                 self.problem(str(folder), None, None, "doctypes folder does not exist")
                 continue
             for path in sorted(folder.glob("*.y*ml")):
-                self.load_file(path)
+                if path.suffix in (".yaml", ".yml") and not path.name.startswith("."):
+                    self.load_file(path)
         self.check_references()
         if self.problems:
+            order = {file: i for i, file in enumerate(dict.fromkeys(p.file for p in self.problems))}
+            self.problems.sort(key=lambda p: order[p.file])  # stable: each file's problems together
             raise MetaError(self.problems)
         return self.doctypes
 
     def load_file(self, path: Path) -> None:
         file = str(path)
         try:
-            raw = yaml.safe_load(path.read_text("utf-8"))
+            raw = parse_yaml(path.read_text("utf-8"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -215,15 +330,27 @@ class MetaLoader:
         except (OSError, UnicodeDecodeError) as exc:
             self.problem(file, None, None, f"cannot read file: {exc}")
             return
+        except RecursionError:
+            self.problem(file, None, None, "invalid YAML: nested too deeply")
+            return
         if not isinstance(raw, dict):
             self.problem(file, None, None, "a doctype file must be a mapping with 'name' and 'fields'")
             return
         name = raw.get("name") if isinstance(raw.get("name"), str) else None
-        errors = sorted(self.validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
-        if errors:
-            for err in errors:
-                self.problem(file, name, _field_of(raw, err), _schema_message(err))
+        try:
+            errors = sorted(self.validator.iter_errors(raw), key=lambda e: _path_key(e.absolute_path))
+        except RecursionError:
+            self.problem(file, name, None, "values are nested too deeply")
             return
+        for err in errors:
+            self.problem(file, name, _field_of(raw, err), _schema_message(err))
+        if errors:
+            if name is None or any(_field_index(e) is None for e in errors):
+                if name:
+                    self.broken.add(name)
+                return
+            # Only some fields are broken: check the rest too, so one run reports everything.
+            raw, self.dropped[name] = _without_broken_fields(raw, errors)
         if name in self.doctypes:
             self.problem(file, name, None, f"doctype also defined in {self.doctypes[name].source}")
             return
@@ -239,31 +366,35 @@ class MetaLoader:
                 self.problem(file, name, fname, "duplicate field name")
                 continue
             seen.add(fname)
-            if fname in RESERVED_NAMES:
-                self.problem(file, name, fname, "is a reserved name; choose another field name")
+            if fname in self.reserved:
+                self.problem(file, name, fname, f"{fname!r} is a reserved name; choose another field name")
             fields.append(self.build_field(spec, name, file))
         is_tree = bool(raw.get("is_tree"))
         parent_field = raw.get("parent_field")
         if is_tree:
             parent_field = parent_field or "parent_" + snake(name)
+            if len(parent_field) > MAX_FIELD_NAME:
+                self.problem(file, name, None, f"the tree parent field name {parent_field!r} is too long; "
+                                               "set a shorter 'parent_field'")
             if parent_field not in seen:
-                fields.append(Field(parent_field, "Link", f"Parent {name}", options=name, index=True))
+                fields.append(Field(parent_field, "Link", f"Parent {name}", options=name, index=True,
+                                    length=FIELD_TYPES["Link"].default_length))
             if "is_group" not in seen:
                 fields.append(Field("is_group", "Check", "Is Group", default=0))
         elif parent_field:
             self.problem(file, name, parent_field, "parent_field is only for is_tree doctypes")
         naming_raw = raw.get("naming") or {"rule": "hash"}
-        naming = Naming(**naming_raw)
-        perms = {role: tuple(actions) for role, actions in (raw.get("permissions") or {}).items()}
-        return DocType(
+        doctype = DocType(
             name=name, fields=tuple(fields), module=raw.get("module"), description=raw.get("description"),
-            naming=naming, title_field=raw.get("title_field"),
+            naming=Naming(**naming_raw), title_field=raw.get("title_field"),
             search_fields=tuple(raw.get("search_fields") or ()),
             sort_field=raw.get("sort_field", "modified"), sort_order=raw.get("sort_order", "desc"),
             track_changes=bool(raw.get("track_changes")), is_tree=is_tree, parent_field=parent_field,
             is_child=bool(raw.get("is_child")), is_submittable=bool(raw.get("is_submittable")),
-            permissions=perms, source=file,
+            permissions=raw.get("permissions") or {}, source=file,
         )
+        self.check_doctype(doctype, raw)
+        return doctype
 
     def build_field(self, spec: dict[str, Any], doctype: str, file: str) -> Field:
         ftype = FIELD_TYPES[spec["type"]]
@@ -271,14 +402,24 @@ class MetaLoader:
         if isinstance(options, list):
             options = tuple(str(o) for o in options)
         values = {k: v for k, v in spec.items() if k not in ("options",)}
+        for key in ("length", "precision"):  # JSON Schema accepts 5.0 as an integer
+            if key in values:
+                values[key] = int(values[key])
         values.setdefault("label", default_label(spec["name"]))
-        if ftype.default_length and "length" not in values and spec["type"] not in ("Password",):
+        if ftype.default_length and "length" not in values:
             values["length"] = ftype.default_length
         f = Field(options=options, **values)
-        self.check_field(f, doctype, file)
+        self.check_field(f, doctype, file, spec)
         return f
 
-    def check_field(self, f: Field, doctype: str, file: str) -> None:
+    def unknown(self, dt: DocType, name: str | None, *, with_value: bool = False) -> bool:
+        """Whether ``name`` is not a field of ``dt`` (fields dropped for schema errors count as known)."""
+        if name in self.dropped.get(dt.name, ()):
+            return False
+        f = dt.fields_by_name.get(name or "")
+        return f is None or (with_value and not f.has_column)
+
+    def check_field(self, f: Field, doctype: str, file: str, spec: Mapping[str, Any]) -> None:
         def bad(msg: str) -> None:
             self.problem(file, doctype, f.name, msg)
 
@@ -288,22 +429,26 @@ class MetaLoader:
         if t in ("Link", "Table", "Dynamic Link") and not isinstance(f.options, str):
             bad(f"{t} needs 'options' naming the {'target doctype' if t != 'Dynamic Link' else 'doctype field'}")
         if t == "Data" and f.options is not None and f.options not in DATA_FORMATS:
-            bad(f"Data options must be one of {', '.join(DATA_FORMATS)}")
+            bad(f"Data options must be one of {', '.join(DATA_FORMATS)}, not {f.options!r}")
+        if f.options is not None and t not in _OPTION_TYPES:
+            bad(f"options does not apply to {t} fields")
         if f.non_negative and not f.fieldtype.is_numeric:
-            bad("non_negative applies only to Int, Float, Currency and Percent")
-        if f.length and f.type not in ("Data", "Select", "Link", "Dynamic Link", "Read Only", "Password",
-                                       "Small Text", "Text", "Long Text"):
-            bad(f"length does not apply to {t}")
+            bad(f"non_negative applies only to Int, Float, Currency and Percent, not {t}")
+        if "length" in spec and t not in _LENGTH_TYPES:
+            bad(f"length does not apply to {t} fields")
+        if f.precision is not None and t not in _PRECISION_TYPES:
+            bad(f"precision applies only to Float, Currency and Percent, not {t}")
         if f.fieldtype.is_layout and (f.required or f.unique or f.default is not None):
             bad(f"{t} is layout only; it holds no value")
-        if f.unique and t in ("Table", "JSON", "Text", "Long Text", "Small Text"):
-            bad(f"unique is not supported for {t}")
-        if f.default is not None and f.fieldtype.coerce and f.default not in ("Today", "Now", "__user"):
-            try:
-                f.fieldtype.coerce(f.default, f)
-            except ValueError as exc:
-                bad(f"default {f.default!r} {exc}")
-        for key in ("depends_on", "mandatory_depends_on", "read_only_depends_on"):
+        if t == "Table" and (f.required or f.default is not None):
+            bad("Table fields take neither 'required' nor 'default'")
+        if (f.unique or f.index) and (t in _UNINDEXABLE or f.fieldtype.is_layout):
+            bad(f"{'unique' if f.unique else 'index'} is not supported for {t} fields")
+        if f.in_filter and (not f.has_column or t == "Password"):
+            bad(f"in_filter is not supported for {t} fields")
+        if f.default is not None:
+            self.check_default(f, bad)
+        for key in _DEPENDS_KEYS:
             source = getattr(f, key)
             if source:
                 try:
@@ -311,111 +456,265 @@ class MetaLoader:
                 except ExpressionError as exc:
                     bad(f"{key}: {exc}")
 
+    def check_default(self, f: Field, bad: Callable[[str], None]) -> None:
+        if t := _DEFAULT_KEYWORDS.get(f.default):
+            if f.type not in t:
+                bad(f"default {f.default!r} applies only to {', '.join(sorted(t))} fields, not {f.type}")
+            return
+        if f.type == "Password":
+            bad("Password fields cannot have a default")
+            return
+        if f.fieldtype.coerce is None:
+            return
+        try:
+            f.fieldtype.coerce(f.default, f)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            bad(f"default {f.default!r} is not valid for a {f.type} field: {exc}")
+
+    def check_doctype(self, dt: DocType, raw: Mapping[str, Any]) -> None:
+        """Checks of one doctype on its own (no other doctype needed)."""
+        names = dt.fields_by_name
+
+        def bad(fieldname: str | None, msg: str) -> None:
+            self.problem(dt.source, dt.name, fieldname, msg)
+
+        if dt.name in RESERVED_DOCTYPES:
+            bad(None, f"{dt.name!r} is a reserved doctype name")
+        if dt.table_name in ENGINE_TABLES or snake(dt.name) == ALL_DOCTYPES_HOOKS:
+            bad(None, f"{dt.name!r} is reserved by the engine (table {dt.table_name}); choose another name")
+        for key in ("title_field", "sort_field"):
+            value = getattr(dt, key)
+            if value and value not in STANDARD_COLUMNS and self.unknown(dt, value, with_value=True):
+                bad(value, f"{key} {value!r} is not a field with a value{_did_you_mean(value, names)}")
+        for s in dt.search_fields:
+            if s != "name" and (self.unknown(dt, s, with_value=True) or (s in names and names[s].type == "Password")):
+                bad(s, f"search_fields: {s!r} is not a searchable field{_did_you_mean(s, names)}")
+        if dt.is_child:
+            given = [k for k in ("is_tree", "is_submittable", "track_changes") if raw.get(k)]
+            given += [k for k in ("permissions", "naming") if k in raw]
+            if given:
+                bad(None, f"a child doctype cannot have {', '.join(given)} (its rows belong to the parent)")
+            for f in dt.table_fields:
+                bad(f.name, "child doctypes cannot have Table fields")
+        else:
+            self.check_naming(dt, raw.get("naming") or {})
+        if dt.is_tree and dt.parent_field:
+            pf = names[dt.parent_field]
+            if pf.type != "Link" or pf.options != dt.name:
+                bad(pf.name, f"the tree parent field must be a Link to {dt.name}")
+            if names["is_group"].type != "Check":
+                bad("is_group", "is_group of a tree doctype must be a Check field")
+        for f in dt.fields:
+            self.check_expressions(dt, f)
+
+    def check_expressions(self, dt: DocType, f: Field) -> None:
+        for key in _DEPENDS_KEYS:
+            source = getattr(f, key)
+            if not source:
+                continue
+            try:
+                unknown = {n for n in compile_expression(source).fields() if n not in dt.column_names
+                           and self.unknown(dt, n)}
+            except ExpressionError:
+                continue  # reported by check_field
+            if unknown:
+                self.problem(dt.source, dt.name, f.name,
+                             f"{key} refers to unknown field(s) {', '.join(sorted(unknown))}")
+
+    def check_naming(self, dt: DocType, given: Mapping[str, Any]) -> None:
+        n = dt.naming
+
+        def bad(fieldname: str | None, msg: str) -> None:
+            self.problem(dt.source, dt.name, fieldname, f"naming: {msg}")
+
+        uses = {"field": {"field", "on_duplicate", "separator"}, "expression": {"pattern", "on_duplicate", "separator"},
+                "series": {"pattern"}}.get(n.rule, set())
+        for key in sorted(set(given) - uses - {"rule"}):
+            bad(None, f"{key!r} does not apply to rule {n.rule!r}")
+        if n.rule == "field" and n.field not in self.dropped.get(dt.name, ()):
+            f = dt.fields_by_name.get(n.field or "")
+            if f is None:
+                hint = _did_you_mean(n.field, dt.fields_by_name) if n.field else ""
+                bad(n.field, f"rule 'field' needs 'field' naming a field of {dt.name}{hint}")
+            elif not f.has_column or f.type in ("JSON", "Password"):
+                bad(n.field, f"the naming field cannot be of type {f.type}")
+        if n.rule in ("series", "expression") and not n.pattern:
+            bad(None, f"rule {n.rule!r} needs a 'pattern'")
+        elif n.rule == "series":
+            self.check_series(dt, n.pattern or "", bad)
+        elif n.rule == "expression":
+            self.check_expression_pattern(dt, n.pattern or "", bad)
+
+    def check_series(self, dt: DocType, pattern: str, bad: Callable[[str | None, str], None]) -> None:
+        parts = pattern.split(".")
+        counters = [p for p in parts if p and set(p) == {"#"}]
+        if len(counters) != 1:
+            found = "none" if not counters else f"{len(counters)}"
+            bad(None, f"a series pattern needs exactly one counter part of '#' between dots, "
+                      f"e.g. CUST-.YYYY.-.##### (found {found} in {pattern!r})")
+        for part in parts:
+            if part.startswith("{") and part.endswith("}"):
+                ref = part[1:-1]
+                if self.unknown(dt, ref):
+                    bad(ref, f"series pattern {pattern!r} refers to unknown field {ref!r}")
+
+    def check_expression_pattern(self, dt: DocType, pattern: str, bad: Callable[[str | None, str], None]) -> None:
+        try:
+            parsed = list(string.Formatter().parse(pattern))
+        except ValueError as exc:
+            bad(None, f"invalid pattern {pattern!r}: {exc}")
+            return
+        refs = [(ref, spec, conv) for _, ref, spec, conv in parsed if ref is not None]
+        if not refs:
+            bad(None, f"an expression pattern must use at least one {{field}} (got {pattern!r}); "
+                      "use rule 'series' for a counter")
+        for ref, spec, conv in refs:
+            if not _PLAIN_NAME.match(ref) or conv or "{" in (spec or ""):
+                bad(None, f"pattern {pattern!r}: {{{ref}}} must be a plain field name "
+                          "(no attributes, indexes, conversions or nested fields)")
+            elif self.unknown(dt, ref):
+                bad(ref, f"pattern {pattern!r} refers to unknown field {ref!r}{_did_you_mean(ref, dt.fields_by_name)}")
+            elif self.unknown(dt, ref, with_value=True):
+                bad(ref, f"pattern {pattern!r}: {ref!r} holds no value")
+
+    # -------------------------------------------------- cross-references
     def check_references(self) -> None:
+        tables: dict[str, DocType] = {}
         for dt in self.doctypes.values():
+            other = tables.setdefault(dt.table_name, dt)
+            if other is not dt:
+                self.problem(dt.source, dt.name, None, f"its table {dt.table_name} is also the table of doctype "
+                                                       f"{other.name!r} ({other.source}); rename one of them")
             names = dt.fields_by_name
             for f in dt.fields:
                 self.check_field_refs(dt, f, names)
-            for key in ("title_field", "sort_field"):
-                value = getattr(dt, key)
-                if value and value not in names and value not in STANDARD_COLUMNS:
-                    self.problem(dt.source, dt.name, value, f"{key} names a field that does not exist")
-            for s in dt.search_fields:
-                if s not in names and s != "name":
-                    self.problem(dt.source, dt.name, s, "search_fields names a field that does not exist")
-            self.check_naming(dt)
-            if dt.is_child and (dt.is_tree or dt.is_submittable or dt.permissions):
-                self.problem(dt.source, dt.name, None,
-                             "a child doctype cannot be a tree, submittable or have permissions")
-            if dt.is_tree and names[dt.parent_field].options != dt.name:
-                self.problem(dt.source, dt.name, dt.parent_field, f"tree parent field must Link to {dt.name}")
 
     def check_field_refs(self, dt: DocType, f: Field, names: Mapping[str, Field]) -> None:
         def bad(msg: str) -> None:
             self.problem(dt.source, dt.name, f.name, msg)
 
-        if f.type == "Link" and isinstance(f.options, str):
-            if f.options not in self.doctypes and f.options not in VIRTUAL_DOCTYPES:
-                bad(f"Link to unknown doctype {f.options!r}")
-            elif f.options in self.doctypes and self.doctypes[f.options].is_child:
-                bad(f"Link to child doctype {f.options!r}; use a Table field")
-        if f.type == "Table" and isinstance(f.options, str):
-            target = self.doctypes.get(f.options)
-            if target is None:
-                bad(f"Table of unknown doctype {f.options!r}")
-            elif not target.is_child:
-                bad(f"Table options {f.options!r} is not a child doctype (is_child: true)")
-            elif dt.is_child:
-                bad("child doctypes cannot have Table fields")
-        if f.type == "Dynamic Link" and isinstance(f.options, str):
-            ref = names.get(f.options)
+        target = f.options if isinstance(f.options, str) else None
+        if f.type in ("Link", "Table") and target is not None and target not in self.broken:
+            known = self.doctypes.get(target)
+            if known is None and not (f.type == "Link" and target in VIRTUAL_DOCTYPES):
+                kind = "Link to" if f.type == "Link" else "Table of"
+                bad(f"{kind} unknown doctype {target!r}{_did_you_mean(target, self.doctypes)}")
+            elif known is not None and f.type == "Link" and known.is_child:
+                bad(f"Link to child doctype {target!r}; use a Table field")
+            elif known is not None and f.type == "Table" and not known.is_child:
+                bad(f"Table options {target!r} is not a child doctype (is_child: true)")
+        if f.type == "Dynamic Link" and target is not None and target not in self.dropped.get(dt.name, ()):
+            ref = names.get(target)
             if ref is None or not ((ref.type == "Link" and ref.options == "DocType") or ref.type == "Select"):
-                bad(f"Dynamic Link options {f.options!r} must name a Link-to-DocType or Select field")
+                bad(f"Dynamic Link options {target!r} must name a Link-to-DocType or Select field of {dt.name}")
         if f.fetch_from:
-            link_name, target_field = f.fetch_from.split(".", 1)
-            link = names.get(link_name)
-            if link is None or link.type != "Link":
-                bad(f"fetch_from {f.fetch_from!r}: {link_name!r} is not a Link field of {dt.name}")
-            elif link.options in self.doctypes:
-                target = self.doctypes[link.options]
-                if target_field not in target.fields_by_name and target_field not in STANDARD_COLUMNS:
-                    bad(f"fetch_from {f.fetch_from!r}: {link.options} has no field {target_field!r}")
-        for key in ("depends_on", "mandatory_depends_on", "read_only_depends_on"):
-            source = getattr(f, key)
-            if not source:
-                continue
-            try:
-                unknown = compile_expression(source).fields() - set(names) - set(STANDARD_COLUMNS)
-            except ExpressionError:
-                continue  # reported by check_field
-            if unknown:
-                bad(f"{key} refers to unknown field(s) {', '.join(sorted(unknown))}")
+            self.check_fetch_from(dt, f, names, bad)
 
-    def check_naming(self, dt: DocType) -> None:
-        n = dt.naming
-        if dt.is_child:
+    def check_fetch_from(
+        self, dt: DocType, f: Field, names: Mapping[str, Field], bad: Callable[[str], None]
+    ) -> None:
+        link_name, target_field = f.fetch_from.split(".", 1)  # type: ignore[union-attr]
+        link = names.get(link_name)
+        if link_name in self.dropped.get(dt.name, ()):
             return
-        if n.rule == "field":
-            f = dt.fields_by_name.get(n.field or "")
-            if f is None:
-                self.problem(dt.source, dt.name, n.field, "naming: rule 'field' needs 'field' naming a field")
-            elif not f.has_column or f.type in ("JSON", "Password", "Table"):
-                self.problem(dt.source, dt.name, n.field, f"naming field cannot be of type {f.type}")
-        elif n.field:
-            self.problem(dt.source, dt.name, n.field, f"naming: 'field' is only for rule 'field', not {n.rule!r}")
-        if n.rule in ("series", "expression") and not n.pattern:
-            self.problem(dt.source, dt.name, None, f"naming: rule {n.rule!r} needs a 'pattern'")
-        if n.rule == "series" and n.pattern and "#" not in n.pattern:
-            self.problem(dt.source, dt.name, None, "naming: a series pattern needs a counter (#####)")
-        if n.rule == "expression" and n.pattern:
-            for ref in re.findall(r"{([^{}:!]+)", n.pattern):
-                if ref not in dt.fields_by_name:
-                    self.problem(dt.source, dt.name, ref, "naming pattern refers to an unknown field")
+        if not f.has_column:
+            bad(f"fetch_from does not apply to {f.type} fields")
+        elif link is None or link.type != "Link":
+            bad(f"fetch_from {f.fetch_from!r}: {link_name!r} is not a Link field of {dt.name}")
+        elif isinstance(link.options, str) and link.options in self.doctypes:
+            target = self.doctypes[link.options]
+            tf = target.fields_by_name.get(target_field)
+            if target_field in target.column_names and (tf is None or tf.type != "Password"):
+                return
+            if target_field in self.dropped.get(target.name, ()):
+                return
+            bad(f"fetch_from {f.fetch_from!r}: {link.options} has no field {target_field!r} with a value"
+                f"{_did_you_mean(target_field, target.fields_by_name)}")
+
+
+def _field_index(err: jsonschema.ValidationError) -> int | None:
+    """Index of the field an error is inside of, or None for an error outside any single field."""
+    path = list(err.absolute_path)
+    if len(path) >= 2 and path[0] == "fields" and isinstance(path[1], int) and not isinstance(path[1], bool):
+        return path[1]
+    return None
+
+
+def _without_broken_fields(
+    raw: dict[str, Any], errors: list[jsonschema.ValidationError]
+) -> tuple[dict[str, Any], set[str]]:
+    """``raw`` without the keys that failed the schema; a field whose name or type failed is left out.
+
+    Returns the repaired doctype and the names of the fields left out (references to them
+    are not reported again).
+    """
+    fields = list(raw["fields"])
+    bad_keys: dict[int, set[Any]] = {}
+    for err in errors:
+        index = _field_index(err)
+        assert index is not None
+        path = list(err.absolute_path)
+        keys = bad_keys.setdefault(index, set())
+        if len(path) >= 3:
+            keys.add(path[2])
+        elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            keys.update(k for k in err.instance if k not in err.schema.get("properties", {}))
+        else:
+            keys.add("name")  # the item itself is wrong (not a mapping, name or type missing)
+    dropped: set[str] = set()
+    for index, keys in bad_keys.items():
+        item = fields[index]
+        if "name" in keys or "type" in keys:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                dropped.add(item["name"])
+            fields[index] = None
+        else:
+            fields[index] = {k: v for k, v in item.items() if k not in keys}
+    return {**raw, "fields": [f for f in fields if f is not None]}, dropped
+
+
+def _path_key(path: Iterable[Any]) -> list[tuple[int, int, str]]:
+    return [(0, p, "") if isinstance(p, int) and not isinstance(p, bool) else (1, 0, str(p)) for p in path]
 
 
 def _field_of(raw: dict[str, Any], err: jsonschema.ValidationError) -> str | None:
     path = list(err.absolute_path)
     if len(path) >= 2 and path[0] == "fields" and isinstance(path[1], int):
         fields = raw.get("fields") or []
-        if path[1] < len(fields) and isinstance(fields[path[1]], dict):
-            name = fields[path[1]].get("name")
-            return name if isinstance(name, str) else f"fields[{path[1]}]"
+        if path[1] < len(fields):
+            item = fields[path[1]]
+            name = item.get("name") if isinstance(item, dict) else None
+            return name if isinstance(name, str) and name else f"fields[{path[1]}]"
     return None
 
 
 def _schema_message(err: jsonschema.ValidationError) -> str:
     path = list(err.absolute_path)
-    key = ".".join(str(p) for p in (path[2:] if path[:1] == ["fields"] else path))
-    if err.validator == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-        where = f" in {key}" if key else ""
-        return f"unknown key(s){where}: {', '.join(map(str, extra))}"
+    in_field = len(path) >= 2 and path[0] == "fields"
+    key = ".".join(str(p) for p in (path[2:] if in_field else path))
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        known = list(err.schema.get("properties", {}))
+        extra = sorted((k for k in err.instance if k not in known), key=str)
+        where = f" in {key}" if key else (" of the field" if in_field else "")
+        return f"unknown key(s){where}: " + ", ".join(f"{k!s}{_did_you_mean(k, known)}" for k in extra)
     if err.validator == "enum":
         allowed = ", ".join(map(repr, err.validator_value))
-        return f"{key or 'value'}: {err.instance!r} is not one of {allowed}"
+        hint = _did_you_mean(err.instance, map(str, err.validator_value))
+        return f"{key or 'value'}: {err.instance!r} is not one of {allowed}{hint}"
     if err.validator == "required":
         return err.message.replace("is a required property", "is required")
+    if err.validator == "pattern" and key == "name":
+        if in_field:
+            suggestion = snake(str(err.instance))
+            hint = f", e.g. {suggestion!r}" if _PLAIN_NAME.match(suggestion) else ""
+            return f"field name {err.instance!r} is not valid: use lower_snake_case starting with a letter{hint}"
+        return (f"doctype name {err.instance!r} is not valid: use words of letters and digits separated by "
+                "single spaces, starting with a capital letter (e.g. 'Customer Group')")
+    if err.validator == "oneOf" and key == "options":
+        return f"options: {err.instance!r} must be text or a non-empty list of distinct choices"
     prefix = f"{key}: " if key else ""
+    if err.validator == "maxLength":
+        return f"{prefix}{err.instance!r} is too long (at most {err.validator_value} characters)"
     return prefix + err.message
 
 

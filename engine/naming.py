@@ -1,16 +1,34 @@
-"""Naming rules: how a new document gets its ID.
+"""Naming rules: how a new document gets its ID (SPEC 1.3).
+
+Rules: ``field`` (a field's value, trimmed, inner whitespace collapsed),
+``expression`` (a format string over fields), ``series`` (``INV-.YYYY.-.#####``),
+``autoincrement``, ``hash`` (10 random characters) and ``prompt`` (the caller
+supplies it). IDs are unique case-insensitively on every database.
 
 Counters (duplicate suffixes, series, autoincrement) live in one table of rows
-keyed by doctype and base. A writer increments only its own key's row, so writers
-of different names never wait for each other; writers of the same base queue on
-that one row. A suffix is the next integer after the largest ever used for the
-base (found once, by an anchored match, when the counter row is created), so
-suffixes are never reused after a delete.
+keyed by ``doctype::key``. A writer increments only its own key's row, so
+writers of different names never wait for each other; writers of the same base
+queue on that one row until they commit (which also makes series gap-free: the
+counter is bumped inside the document's transaction, so a failed insert rolls
+its number back).
 
-On PostgreSQL and MariaDB two writers may both find a base name free; the loser's
-insert then hits the case-insensitive unique index, and :func:`claim_suffix`
-gives it the next suffix (see :func:`engine.writer.insert`). SQLite serialises
-writers, so there it never happens.
+A suffix is the next integer after the largest ever used for the base. That is
+found once, when the counter row is created, by an anchored, exact match of
+``Base<sep><digits>`` (a prefix query only narrows the candidates, so "Base Corp-7"
+or "Basex-3" never count), and kept up to date when a document is named
+``Base<sep>N`` directly. Counter rows are never deleted, so suffixes are never
+reused after a delete.
+
+Two writers may both find a base name free (on PostgreSQL and MariaDB; SQLite
+serialises writers with ``BEGIN IMMEDIATE``). The loser's insert hits the
+case-insensitive unique index, and :func:`engine.writer.insert` calls
+:func:`claim_suffix` for the next suffix, inside a savepoint. The same retry
+skips a suffix that is taken by a name the counter did not know about.
+
+MariaDB only: when a writer that already wrote a new ID (or created a counter row)
+rolls back while two or more others wait for that row, InnoDB makes the waiters
+deadlock (error 1213) and undoes one of them entirely; ``Session.run_lifecycle``
+runs that operation again. Writers that commit never deadlock here.
 """
 
 from __future__ import annotations
@@ -25,18 +43,22 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from engine.errors import FieldError, MandatoryError, NamingError
+from engine.errors import DuplicateEntryError, FieldError, InvalidValueError, MandatoryError, NamingError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from engine.document import Document
     from engine.session import Session
 
 MAX_NAME_LENGTH = 140
+HASH_LENGTH = 10
+_HASH_ALPHABET = string.digits + string.ascii_lowercase  # lowercase: IDs are case-insensitive
 _WS = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SERIES_DATE = {
-    "YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d",
-}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates: no driver can send them
+_PLAIN_FIELD = re.compile(r"[a-z][a-z0-9_]*")
+_MAX_SUFFIX_DIGITS = 18  # counters are BIGINT; longer digit runs are not suffixes
+_SERIES_DATE = {"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d"}
 
 
 def normalize_name(value: Any) -> str:
@@ -44,71 +66,148 @@ def normalize_name(value: Any) -> str:
     return _WS.sub(" ", str(value)).strip()
 
 
-def check_name(doctype: str, name: str) -> str:
+class _Invalid(Exception):
+    """A value the ID comes from is unusable; ``error`` says which field and why."""
+
+    def __init__(self, error: FieldError):
+        super().__init__(error.message)
+        self.error = error
+
+    def public(self) -> Exception:
+        kind = self.error.kind or NamingError
+        return kind(self.error.message, [self.error])
+
+
+def check_name(doctype: str, name: str, label: str = "ID", field: str = "name") -> str:
+    """Refuse IDs that are empty, contain control characters or are too long (NamingError)."""
+    try:
+        return _checked(doctype, name, label, field)
+    except _Invalid as problem:
+        raise problem.public() from None
+
+
+def _checked(doctype: str, name: str, label: str, field: str) -> str:
+    def fail(message: str) -> _Invalid:
+        return _Invalid(FieldError(doctype, field, label, message, name, None, NamingError))
+
     if not name:
-        raise NamingError(f"{doctype}: the ID cannot be empty")
-    if _CONTROL.search(name):
-        raise NamingError(f"{doctype}: the ID {name!r} contains control characters")
+        if field == "name":
+            raise fail(f"{doctype}: enter an ID (name); this doctype is named by the user")
+        raise fail(f"{doctype}: the ID cannot be empty")
+    if m := _CONTROL.search(name):
+        raise fail(f"{doctype}: {label} {name!r} cannot be an ID: it contains the control character "
+                   f"U+{ord(m.group()):04X}")
     if len(name) > MAX_NAME_LENGTH:
-        raise NamingError(f"{doctype}: the ID is too long ({len(name)} characters; at most {MAX_NAME_LENGTH})")
+        raise fail(f"{doctype}: {label} {name[:40]!r}... is too long to be an ID "
+                   f"({len(name)} characters; at most {MAX_NAME_LENGTH})")
     return name
 
 
 def set_name(doc: Document, ctx: Session) -> None:
-    """The ``set_name`` lifecycle step."""
+    """The ``set_name`` lifecycle step: give a new document its ID.
+
+    Sets ``doc.flags.name_suffixed`` (True when a duplicate got ``-N``) and, for
+    the field and expression rules, ``doc.flags.name_base`` (the unsuffixed ID).
+    A name already set by a ``before_insert``/``before_naming`` hook is honoured
+    (a caller-supplied name never gets here: ``check_new`` refuses it).
+
+    A problem with the values the ID comes from (naming field empty, control
+    characters, too long) does not raise here: it is put in
+    ``doc.flags.naming_errors`` and the ``check_fields`` step reports it together
+    with every other error of the document. The document then has no name.
+    """
     meta = doc.meta
     rule = meta.naming
     doc.flags.name_suffixed = False
+    doc.flags.name_base = None
+    doc.flags.name_retry = "error"
     current = doc.get("name")
-    if current and rule.rule != "prompt":  # set by a before_naming/before_insert hook
-        doc.name = check_name(meta.name, normalize_name(current))
-        doc.flags.name_retry = "error"
-        return
-    if rule.rule == "prompt":
-        if not current:
-            raise NamingError(f"{meta.name}: enter an ID (name); this doctype is named by the user")
-        doc.name = check_name(meta.name, normalize_name(current))
-        doc.flags.name_retry = "error"
-    elif rule.rule in ("field", "expression"):
-        base = check_name(meta.name, _base(doc))
-        doc.flags.name_base = base
-        if rule.on_duplicate == "error":
-            doc.name = base
-            doc.flags.name_retry = "error"
-        elif ctx.name_exists(meta, base):
-            claim_suffix(doc, ctx)
-        else:
-            doc.name = base
-            doc.flags.name_retry = "suffix"
-    elif rule.rule == "series":
-        doc.name = check_name(meta.name, _series(doc, ctx))
-        doc.flags.name_retry = "error"
-    elif rule.rule == "autoincrement":
-        doc.name = str(next_counter(ctx, meta.name, "#", lambda: _max_int_name(ctx, doc)))
-        doc.flags.name_retry = "error"
-    else:  # hash
-        doc.name = secrets.token_hex(5)
-        doc.flags.name_retry = "hash"
+    try:
+        if current or rule.rule == "prompt":
+            doc.name = _checked(meta.name, normalize_name(current if current is not None else ""), "ID", "name")
+        elif rule.rule in ("field", "expression"):
+            label, field = _naming_label(doc)
+            base = _checked(meta.name, _base(doc), label, field)
+            doc.flags.name_base = base
+            if rule.on_duplicate == "error":
+                doc.name = base
+            elif ctx.name_exists(meta, base):
+                claim_suffix(doc, ctx)
+            else:
+                doc.name = base
+                doc.flags.name_retry = "suffix"
+                _raise_suffix_floor(doc, ctx, base)
+        elif rule.rule == "series":
+            doc.name = _checked(meta.name, _series(doc, ctx), "ID", "name")
+        elif rule.rule == "autoincrement":
+            doc.name = str(next_counter(ctx, meta.name, "#", lambda: _max_int_name(ctx, doc)))
+        else:  # hash
+            doc.name = "".join(secrets.choice(_HASH_ALPHABET) for _ in range(HASH_LENGTH))
+    except _Invalid as problem:
+        doc.name = None
+        doc.flags.naming_errors = [problem.error]
 
 
 def claim_suffix(doc: Document, ctx: Session) -> None:
-    """Give ``doc`` the next free ``Base-N`` for its base name."""
+    """Give ``doc`` the next ``Base<sep>N`` for its base name (``doc.flags.name_base``)."""
     meta = doc.meta
     base: str = doc.flags.name_base
     sep = meta.naming.separator
-    pattern = re.compile(re.escape(base + sep) + r"(\d+)", re.IGNORECASE)
+    pattern = _suffix_pattern(base, sep)
 
     def largest_used() -> int:
-        table = ctx.site.table(meta.name)
-        names = ctx.conn.execute(
-            sa.select(table.c.name).where(table.c.name.istartswith(base + sep, autoescape=True))
-        ).scalars()
+        names = _names_starting_with(ctx, meta.name, base + sep)
         return max((int(m.group(1)) for n in names if (m := pattern.fullmatch(n))), default=0)
 
     number = next_counter(ctx, meta.name, base.lower(), largest_used)
-    doc.name = check_name(meta.name, f"{base}{sep}{number}")
+    name = f"{base}{sep}{number}"
+    if len(name) > MAX_NAME_LENGTH:
+        label, field = _naming_label(doc)
+        message = (f"{meta.name} {base[:40]!r}... already exists, and with the suffix {sep}{number} the ID "
+                   f"would be {len(name)} characters (at most {MAX_NAME_LENGTH}); shorten {label}")
+        raise NamingError(message, [FieldError(meta.name, field, label, message, base, None, NamingError)])
+    doc.name = check_name(meta.name, name)
     doc.flags.name_suffixed = True
     doc.flags.name_retry = "suffix"
+
+
+def duplicate_error(doc: Document) -> DuplicateEntryError:
+    """The error for an ID that is already taken (HTTP 409), naming the naming field if any."""
+    meta = doc.meta
+    label, field = _naming_label(doc) if doc.flags.name_base else ("ID", "name")
+    message = f"{meta.name} {doc.name!r} already exists"
+    if field != "name":
+        message += f" ({label} must be unique)"
+    return DuplicateEntryError(message, [FieldError(meta.name, field, label, message, doc.name)])
+
+
+def _naming_label(doc: Document) -> tuple[str, str]:
+    """(label, field) of the value the ID comes from: the naming field, or the ID itself."""
+    rule = doc.meta.naming
+    if rule.rule == "field" and rule.field in doc.meta.fields_by_name:
+        f = doc.meta.fields_by_name[rule.field]  # type: ignore[index]
+        return f.label or f.name, f.name
+    return "ID", "name"
+
+
+def _suffix_pattern(base: str, sep: str) -> re.Pattern[str]:
+    return re.compile(re.escape(base + sep) + rf"(\d{{1,{_MAX_SUFFIX_DIGITS}}})", re.IGNORECASE)
+
+
+def _raise_suffix_floor(doc: Document, ctx: Session, name: str) -> None:
+    """A document named ``Base<sep>N`` directly: later suffixes of Base start after N.
+
+    Only touches an existing counter row (a missing one is created from the data),
+    and takes its lock before the row is written, the same order as claim_suffix.
+    """
+    sep = doc.meta.naming.separator
+    m = re.fullmatch(rf"(.+){re.escape(sep)}(\d{{1,{_MAX_SUFFIX_DIGITS}}})", name, re.DOTALL)
+    if m is None:
+        return
+    number = int(m.group(2))
+    t = ctx.site.counter_table
+    key = _counter_key(t, doc.meta.name, m.group(1).lower())
+    ctx.conn.execute(t.update().where(t.c.name == key, t.c.current < number).values(current=number))
 
 
 def _base(doc: Document) -> str:
@@ -117,44 +216,75 @@ def _base(doc: Document) -> str:
         value = doc.get(rule.field)  # type: ignore[arg-type]
         base = normalize_name(value) if value is not None else ""
         if not base:
-            f = doc.meta.fields_by_name[rule.field]  # type: ignore[index]
-            raise MandatoryError.from_errors([FieldError(
-                doc.doctype, f.name, f.label, f"{doc.doctype}: {f.label} is required (it names the record)",
-                kind=MandatoryError,
-            )])
+            _missing(doc, rule.field)  # type: ignore[arg-type]
         return base
-    return normalize_name(render_expression(rule.pattern or "", doc))
+    return normalize_name(_render(rule.pattern or "", doc))
+
+
+def _missing(doc: Document, fieldname: str) -> None:
+    f = doc.meta.fields_by_name.get(fieldname)
+    label = f.label if f and f.label else fieldname
+    raise _Invalid(FieldError(doc.doctype, fieldname, label,
+                              f"{doc.doctype}: {label} is required (it names the record)", None, None,
+                              MandatoryError))
 
 
 def render_expression(pattern: str, doc: Document) -> str:
-    """Format ``{field}`` references with the document's values; no attribute access."""
+    """Format ``{field}`` / ``{field:spec}`` with the document's values.
+
+    Only plain field names: no attribute access, indexing, conversions or nested
+    fields (``{customer.__class__}`` is refused here as well as by the YAML loader).
+    Values are coerced by their field type first, so a date is a date. Raises
+    NamingError for a bad pattern, MandatoryError / InvalidValueError for a value.
+    """
+    try:
+        return _render(pattern, doc)
+    except _Invalid as problem:
+        raise problem.public() from None
+
+
+def _render(pattern: str, doc: Document) -> str:
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise NamingError(f"{doc.doctype}: invalid naming pattern {pattern!r}: {exc}") from None
     out = []
-    for literal, field, spec, conv in string.Formatter().parse(pattern):
+    for literal, field, spec, conv in parsed:
         out.append(literal)
         if field is None:
             continue
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", field) or conv:
-            raise NamingError(f"{doc.doctype}: naming pattern field {field!r} is not a plain field name")
+        if not _PLAIN_FIELD.fullmatch(field) or conv or "{" in (spec or ""):
+            raise NamingError(f"{doc.doctype}: naming pattern {pattern!r}: {{{field}}} is not a plain field name")
         value = doc.get(field)
         if value is None or value == "":
-            f = doc.meta.fields_by_name.get(field)
-            label = f.label if f else field
-            raise MandatoryError.from_errors([FieldError(
-                doc.doctype, field, label, f"{doc.doctype}: {label} is required (it names the record)",
-                kind=MandatoryError,
-            )])
-        if isinstance(value, (dt.date, dt.datetime)) and not spec:
-            value = value.isoformat()
-        elif isinstance(value, Decimal) and not spec:
-            value = format(value, "f")
-        out.append(format(value, spec or ""))
+            _missing(doc, field)
+        f = doc.meta.fields_by_name.get(field)
+        label = f.label if f and f.label else field
+        if f is not None and f.fieldtype.coerce is not None:
+            try:
+                value = f.fieldtype.coerce(value, f)
+            except ValueError as exc:
+                raise _Invalid(FieldError(doc.doctype, field, label, f"{doc.doctype}: {label}: {exc}", value, None,
+                                          InvalidValueError)) from None
+        if not spec:
+            if isinstance(value, (dt.date, dt.datetime, dt.time)):
+                value = value.isoformat()
+            elif isinstance(value, Decimal):
+                value = format(value, "f")
+        try:
+            out.append(format(value, spec or ""))
+        except (ValueError, TypeError) as exc:
+            raise NamingError(f"{doc.doctype}: naming pattern {pattern!r} cannot format {label} "
+                              f"{value!r}: {exc}") from None
     return "".join(out)
 
 
 def _series(doc: Document, ctx: Session) -> str:
     pattern = doc.meta.naming.pattern or ""
-    today = dt.date.today()
-    prefix, width, rest, after = [], 0, [], False
+    today = ctx.now().date()
+    prefix: list[str] = []
+    rest: list[str] = []
+    width, after = 0, False
     for part in pattern.split("."):
         if part and set(part) == {"#"}:
             width, after = len(part), True
@@ -166,39 +296,71 @@ def _series(doc: Document, ctx: Session) -> str:
         else:
             text = part
         (rest if after else prefix).append(text)
-    key = "".join(prefix)
-    number_re = re.compile(re.escape(key) + r"(\d+)" + re.escape("".join(rest)))
-    table = ctx.site.table(doc.doctype)
+    key, tail = "".join(prefix), "".join(rest)
+    number_re = re.compile(re.escape(key) + rf"(\d{{1,{_MAX_SUFFIX_DIGITS}}})" + re.escape(tail), re.IGNORECASE)
 
     def largest_used() -> int:
-        names = ctx.conn.execute(
-            sa.select(table.c.name).where(table.c.name.startswith(key, autoescape=True))
-        ).scalars()
+        names = _names_starting_with(ctx, doc.doctype, key)
         return max((int(m.group(1)) for n in names if (m := number_re.fullmatch(n))), default=0)
 
     number = next_counter(ctx, doc.doctype, key, largest_used)
-    return f"{key}{number:0{width}d}{''.join(rest)}"
+    return f"{key}{number:0{width}d}{tail}"
+
+
+def _names_starting_with(ctx: Session, doctype: str, prefix: str) -> list[str]:
+    """IDs starting with ``prefix`` case-insensitively (a superset; callers match exactly).
+
+    SQLite answers from the lower(name) index with a range, MariaDB from the primary
+    key with LIKE (its _ci collation ignores case); PostgreSQL scans lower(name).
+    """
+    t = ctx.site.table(doctype)
+    dialect = ctx.conn.dialect.name
+    low = prefix.lower()
+    if dialect == "sqlite" and low:
+        cond = sa.and_(sa.func.lower(t.c.name) >= low, sa.func.lower(t.c.name) < low[:-1] + chr(ord(low[-1]) + 1))
+    elif dialect == "mysql":
+        cond = t.c.name.startswith(prefix, autoescape=True)
+    else:
+        cond = t.c.name.istartswith(prefix, autoescape=True)
+    return list(ctx.conn.execute(sa.select(t.c.name).where(cond)).scalars())
 
 
 def _max_int_name(ctx: Session, doc: Document) -> int:
     table = ctx.site.table(doc.doctype)
     names = ctx.conn.execute(sa.select(table.c.name)).scalars()
-    return max((int(n) for n in names if n.isdigit()), default=0)
+    return max((int(n) for n in names if n.isdigit() and len(n) <= _MAX_SUFFIX_DIGITS), default=0)
 
 
-def next_counter(ctx: Session, doctype: str, key: str, largest_used: Any) -> int:
-    """Atomically take the next number of a counter, creating it from existing data."""
+def _counter_key(t: sa.Table, doctype: str, key: str) -> str:
+    return f"{doctype}::{key}"[: t.c.name.type.length]  # type: ignore[attr-defined]
+
+
+def next_counter(ctx: Session, doctype: str, key: str, largest_used: Callable[[], int]) -> int:
+    """Atomically take the next number of a counter, creating it from existing data.
+
+    The counter row stays locked until the document's transaction ends, so writers
+    of the same key queue and a rolled-back insert gives its number back.
+    """
     conn = ctx.conn
     t = ctx.site.counter_table
-    counter_key = f"{doctype}::{key}"[: t.c.name.type.length]  # type: ignore[attr-defined]
+    counter_key = _counter_key(t, doctype, key)
+    returning = conn.dialect.name != "mysql"  # MariaDB has no UPDATE ... RETURNING
     bump = t.update().where(t.c.name == counter_key).values(current=t.c.current + 1)
-    if conn.execute(bump).rowcount == 0:
-        start = int(largest_used()) + 1
-        conn.execute(_upsert_increment(conn.dialect.name, t, counter_key, start))
+    if returning:
+        number = conn.execute(bump.returning(t.c.current)).scalar()
+        if number is not None:
+            return int(number)
+    elif conn.execute(bump).rowcount:
+        return int(conn.execute(sa.select(t.c.current).where(t.c.name == counter_key)).scalar_one())
+    start = int(largest_used()) + 1
+    upsert = _upsert_increment(conn.dialect.name, t, counter_key, start)
+    if returning:
+        return int(conn.execute(upsert.returning(t.c.current)).scalar_one())
+    conn.execute(upsert)
     return int(conn.execute(sa.select(t.c.current).where(t.c.name == counter_key)).scalar_one())
 
 
-def _upsert_increment(dialect: str, t: sa.Table, key: str, start: int) -> sa.Executable:
+def _upsert_increment(dialect: str, t: sa.Table, key: str, start: int) -> Any:
     """Insert the counter at ``start``, or increment it if a concurrent writer created it.
 
     One statement taking an exclusive lock either way, so concurrent creators queue
@@ -206,10 +368,12 @@ def _upsert_increment(dialect: str, t: sa.Table, key: str, start: int) -> sa.Exe
     """
     values = {"name": key, "current": start}
     if dialect == "postgresql":
-        stmt = postgresql.insert(t).values(values)
-        return stmt.on_conflict_do_update(index_elements=[t.c.name], set_={"current": t.c.current + 1})
+        pg = postgresql.insert(t).values(values)
+        return pg.on_conflict_do_update(index_elements=[t.c.name],
+                                        set_={"current": sa.func.greatest(t.c.current + 1, pg.excluded.current)})
     if dialect in ("mysql", "mariadb"):
-        stmt = mysql.insert(t).values(values)
-        return stmt.on_duplicate_key_update(current=t.c.current + 1)
-    stmt = sqlite.insert(t).values(values)
-    return stmt.on_conflict_do_update(index_elements=[t.c.name], set_={"current": t.c.current + 1})
+        my = mysql.insert(t).values(values)
+        return my.on_duplicate_key_update(current=sa.func.greatest(t.c.current + 1, my.inserted.current))
+    lite = sqlite.insert(t).values(values)
+    return lite.on_conflict_do_update(index_elements=[t.c.name],
+                                      set_={"current": sa.func.max(t.c.current + 1, lite.excluded.current)})

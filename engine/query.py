@@ -5,12 +5,19 @@ user text only ever reaches SQL as a bound parameter. Filter forms follow
 Frappe: ``{field: value}``, ``{field: [op, value]}``, ``[[field, op, value]]``
 and ``[[doctype, field, op, value]]`` (a child doctype's field: "has a row
 where..."). A malformed filter is a FilterError naming the field and the value.
+
+Child fields (``rows.amount`` or ```tabChild Doctype`.amount``) selected in
+``fields`` or ``group_by`` LEFT JOIN the child table, so each result row is one
+(parent, child row) pair and filters on that child apply to the joined row, as
+in Frappe. A filter on a child field that is not selected is an EXISTS test
+instead, so the parent is listed once (and counts count parents).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine import tree
-from engine.errors import FilterError
-from engine.meta import STANDARD_COLUMNS, DocType
+from engine.errors import FieldError, FilterError
+from engine.fieldtypes import FIELD_TYPES
+from engine.meta import STANDARD_LABELS, DocType
 from engine.meta import Field as MetaField
 
 if TYPE_CHECKING:
@@ -32,59 +40,143 @@ OPERATORS = frozenset({
 })
 _OPERATOR_ALIASES = {"==": "=", "<>": "!=", "not_in": "not in", "not_like": "not like", "equals": "="}
 _AGGREGATES = {"count": sa.func.count, "sum": sa.func.sum, "avg": sa.func.avg, "min": sa.func.min, "max": sa.func.max}
-_FIELD_RE = re.compile(
-    r"^\s*(?:(?P<func>[A-Za-z_]+)\s*\(\s*(?P<distinct>distinct\s+)?(?P<arg>\*|[^()]*?)\s*\)|(?P<ref>[^\s()]+?))"
-    r"(?:\s+as\s+(?P<alias>[A-Za-z_][A-Za-z0-9_]*))?\s*$",
-    re.IGNORECASE,
-)
-_ORDER_RE = re.compile(r"^\s*(?P<ref>[^\s]+?)(?:\s+(?P<dir>asc|desc))?\s*$", re.IGNORECASE)
-_CHILD_COLUMNS = (*STANDARD_COLUMNS, "parent", "parenttype", "parentfield")
+_NUMERIC = frozenset({"Int", "Float", "Currency", "Percent", "Check"})
+_TEXT = frozenset({"Data", "Small Text", "Text", "Long Text", "Select", "Link", "Dynamic Link", "Read Only"})
+_COERCED = frozenset({"Int", "Float", "Currency", "Percent", "Check", "Date", "Datetime", "Time"})
+_STANDARD_TYPES = {"creation": "Datetime", "modified": "Datetime", "docstatus": "Int", "idx": "Int"}
+_INT_RANGE = (-(2**63), 2**63 - 1)
+_MAX_OFFSET = 2**62
 MAX_LIMIT = 100_000
+MAX_LABEL = 60
+
+# A column reference: `field`, `tablefield.field`, `tabDoctype.field`, with `backtick` or "double" quotes.
+_PART = r'(?:`[^`]+`|"[^"]+"|[^\s.`"(),]+)'
+_REF = rf"{_PART}(?:\s*\.\s*{_PART})?"
+_REF_RE = re.compile(rf"^\s*(?:(?P<left>{_PART})\s*\.\s*)?(?P<right>{_PART})\s*$")
+_ALIAS = r"(?:\s+as\s+(?P<alias>[A-Za-z_][A-Za-z0-9_]*))?"
+_FIELD_RE = re.compile(
+    rf"^\s*(?:(?P<func>[A-Za-z_]+)\s*\(\s*(?P<distinct>distinct\s+)?(?P<arg>\*|{_REF})\s*\)|(?P<ref>{_REF})){_ALIAS}\s*$",
+    re.IGNORECASE | re.ASCII,
+)
+_ORDER_RE = re.compile(
+    rf"^\s*(?:(?P<func>[A-Za-z_]+)\s*\(\s*(?P<distinct>distinct\s+)?(?P<arg>\*|{_REF})\s*\)|(?P<ref>{_REF}))"
+    r"(?:\s+(?P<dir>asc|desc))?\s*$",
+    re.IGNORECASE | re.ASCII,
+)
 
 
-def _fail(doctype: str, message: str, fieldname: str | None = None, value: Any = None) -> FilterError:
-    from engine.errors import FieldError
+def cached_alias(table: sa.Table, name: str) -> sa.Alias:
+    """An alias of ``table`` built once and kept in the table's ``info``.
 
-    return FilterError(f"{doctype}: {message}", [FieldError(doctype, fieldname, None, message, value)])
+    Building an alias copies every column, which would dominate the cost of a
+    list query; Core constructs are immutable, so statements share them.
+    """
+    aliases = table.info.setdefault("docframe_aliases", {})
+    alias = aliases.get(name)
+    if alias is None:
+        alias = aliases[name] = table.alias(name)
+        alias.c  # noqa: B018 -- populate the column collection now
+    return alias
+
+
+def _fail(doctype: str, message: str, fieldname: str | None = None, value: Any = None,
+          label: str | None = None) -> FilterError:
+    return FilterError(f"{doctype}: {message}", [FieldError(doctype, fieldname, label, message, value)])
+
+
+def _unquote(part: str) -> str:
+    part = part.strip()
+    if len(part) >= 2 and part[0] == part[-1] and part[0] in "`\"":
+        return part[1:-1].strip()
+    return part
+
+
+@dataclass(frozen=True)
+class _Col:
+    """A resolved column reference."""
+
+    expr: sa.ColumnElement[Any]
+    meta: DocType  # the doctype owning the column (the parent, or a child doctype)
+    field: MetaField | None  # None for standard columns
+    name: str
+    tablefield: str | None  # the parent's Table field when the column is in a child table
+
+    @property
+    def ftype(self) -> str:
+        return self.field.type if self.field else _STANDARD_TYPES.get(self.name, "Data")
+
+    @property
+    def label(self) -> str:
+        return self.field.label if self.field else STANDARD_LABELS.get(self.name, self.name)
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        return self.tablefield, self.name
 
 
 @dataclass
 class _Builder:
     ctx: Session
     meta: DocType
-    table: sa.Table
-    joins: dict[str, sa.Table] = field(default_factory=dict)  # table field -> joined child alias
+    table: sa.FromClause
+    joins: dict[str, sa.FromClause] = field(default_factory=dict)  # table field -> joined child alias
+    labels: dict[str, tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]] = field(default_factory=dict)
+    aggregates: dict[str, sa.ColumnElement[Any]] = field(default_factory=dict)  # labels of aggregate columns
+    plain: list[_Col] = field(default_factory=list)  # selected non-aggregate columns
+    grouped: set[tuple[str | None, str]] = field(default_factory=set)
+
+    def fail(self, message: str, fieldname: str | None = None, value: Any = None,
+             label: str | None = None) -> FilterError:
+        return _fail(self.meta.name, message, fieldname, value, label)
 
     # ----------------------------------------------------------- resolution
-    def column(self, ref: str) -> tuple[sa.ColumnElement, DocType, MetaField | None]:
-        """Resolve 'field', 'tabDoctype.field', '`tabDoctype`.`field`' or 'tablefield.field'."""
-        text = ref.replace("`", "").replace('"', "").strip()
-        meta, table = self.meta, self.table
-        if "." in text:
-            left, _, text = text.rpartition(".")
-            if left.startswith("tab") and left[3:] in self.ctx.site.doctypes:
-                target = left[3:]
-                if target != self.meta.name:
-                    tf = next((f for f in self.meta.table_fields if f.options == target), None)
-                    if tf is None:
-                        raise _fail(self.meta.name, f"{target!r} is not a child table of {self.meta.name}", ref)
-                    meta, table = self.ctx.site.get_meta(target), self.join(tf)
-            else:
-                tf = self.meta.fields_by_name.get(left)
-                if tf is None or tf.type != "Table":
-                    raise _fail(self.meta.name, f"unknown field {ref!r}", ref)
-                meta, table = self.ctx.site.get_meta(tf.options), self.join(tf)  # type: ignore[arg-type]
-        f = meta.fields_by_name.get(text)
-        if f is not None and f.has_column:
-            return table.c[text], meta, f
-        if text in meta.column_names:
-            return table.c[text], meta, None
-        raise _fail(self.meta.name, f"unknown field {ref!r}", ref)
+    def resolve(self, ref: str) -> tuple[MetaField | None, str, DocType]:
+        """'field', 'tabDoctype.field' or 'tablefield.field' -> (table field or None, column name, owner meta)."""
+        m = _REF_RE.match(ref) if isinstance(ref, str) else None
+        if not m:
+            raise self.fail(f"unknown field {ref!r}", str(ref), ref)
+        left, name = m.group("left"), _unquote(m.group("right"))
+        if left is None:
+            return None, name, self.meta
+        left = _unquote(left)
+        if left.startswith("tab") and left[3:] in self.ctx.site.doctypes:
+            target = left[3:]
+            if target == self.meta.name:
+                return None, name, self.meta
+            tf = self.table_field_for(target, ref)
+        else:
+            tf = self.meta.fields_by_name.get(left)
+            if tf is None or tf.type != "Table":
+                raise self.fail(f"unknown field {ref!r}", ref, ref)
+        return tf, name, self.ctx.site.get_meta(tf.options)  # type: ignore[arg-type]
 
-    def join(self, tf: MetaField) -> sa.Table:
+    def table_field_for(self, child_doctype: str, ref: str) -> MetaField:
+        tf = next((f for f in self.meta.table_fields if f.options == child_doctype), None)
+        if tf is None:
+            raise self.fail(f"{child_doctype!r} is not a child table of {self.meta.name}", ref, child_doctype)
+        return tf
+
+    def column_in(self, meta: DocType, table: sa.FromClause, name: str, ref: str,
+                  tablefield: str | None) -> _Col:
+        f = meta.fields_by_name.get(name)
+        if f is not None and f.has_column:
+            return _Col(table.c[name], meta, f, name, tablefield)
+        if f is None and name in meta.column_names:
+            return _Col(table.c[name], meta, None, name, tablefield)
+        raise self.fail(f"unknown field {ref!r}", ref, ref)
+
+    def column(self, ref: str, *, join: bool = True) -> _Col:
+        """A column of the doctype or of a joined child table (joined on first use when ``join``)."""
+        tf, name, meta = self.resolve(ref)
+        if tf is None:
+            return self.column_in(meta, self.table, name, ref, None)
+        if tf.name not in self.joins and not join:
+            raise self.fail(f"cannot sort by {ref!r}: a child field sorts only when it is also selected", ref, ref)
+        return self.column_in(meta, self.join(tf), name, ref, tf.name)
+
+    def join(self, tf: MetaField) -> sa.FromClause:
         if tf.name not in self.joins:
-            child = self.ctx.site.table(tf.options).alias(f"child_{tf.name}")  # type: ignore[arg-type]
-            self.joins[tf.name] = child
+            self.joins[tf.name] = cached_alias(self.ctx.site.table(tf.options), f"child_{tf.name}")  # type: ignore[arg-type]
         return self.joins[tf.name]
 
     def from_clause(self) -> sa.FromClause:
@@ -98,138 +190,281 @@ class _Builder:
         return clause
 
     # -------------------------------------------------------------- fields
-    def select_fields(self, fields: Sequence[str]) -> list[sa.ColumnElement]:
-        out: list[sa.ColumnElement] = []
+    def select_fields(self, fields: Sequence[Any]) -> list[sa.ColumnElement[Any]]:
+        out: list[sa.ColumnElement[Any]] = []
         for item in fields:
             if not isinstance(item, str):
-                raise _fail(self.meta.name, f"field names must be text, got {item!r}")
-            if item.strip() in ("*", f"`tab{self.meta.name}`.*", f"tab{self.meta.name}.*"):
-                out.extend(self.table.c[c] for c in self.meta.column_names)
+                raise self.fail(f"field names must be text, got {item!r}", None, item)
+            star = item.strip()
+            if star == "*" or (star.endswith(".*") and _unquote(star[:-2]) == f"tab{self.meta.name}"):
+                for name in self.meta.column_names:
+                    col = self.column_in(self.meta, self.table, name, name, None)
+                    if name != tree.TREE_PATH_COLUMN and col.ftype != "Password":
+                        self.add(out, col.expr, name, col)
                 continue
             m = _FIELD_RE.match(item)
             if not m:
-                raise _fail(self.meta.name, f"invalid field {item!r}", item)
+                raise self.fail(f"invalid field {item!r}", item, item)
             alias = m.group("alias")
             if m.group("func"):
-                fn = _AGGREGATES.get(m.group("func").lower())
-                if fn is None:
-                    raise _fail(self.meta.name, f"function {m.group('func')!r} is not allowed", item)
-                arg = m.group("arg")
-                if arg == "*":
-                    expr: sa.ColumnElement = sa.func.count()
-                else:
-                    col = self.column(arg)[0]
-                    expr = fn(sa.distinct(col)) if m.group("distinct") else fn(col)
-                label = alias or f"{m.group('func').lower()}({arg.strip()})"
-                out.append(expr.label(label))
+                expr, label = self.aggregate(m, item)
+                label = alias or label
+                self.aggregates[label] = self.add(out, expr, label, None)
             else:
-                col, _, _ = self.column(m.group("ref"))
-                label = alias or m.group("ref").replace("`", "").replace('"', "").rpartition(".")[2]
-                out.append(col if label == col.key and col.table is self.table else col.label(label))
+                col = self.column(m.group("ref"))
+                self.check_usable(col, "select")
+                self.add(out, col.expr, alias or col.name, col)
         return out
 
+    def add(self, out: list[sa.ColumnElement[Any]], expr: sa.ColumnElement[Any], label: str,
+            col: _Col | None) -> sa.ColumnElement[Any]:
+        if len(label) > MAX_LABEL:
+            raise self.fail(f"column label {label!r} is too long; give it a shorter alias with 'as'", label, label)
+        seen = self.labels.get(label)
+        if seen is not None:
+            if seen[0].compare(expr):
+                return seen[1]
+            raise self.fail(f"two fields would both be returned as {label!r}; give one an alias with 'as'",
+                            label, label)
+        if col is not None:
+            self.plain.append(col)
+        plain_column = col is not None and col.tablefield is None and label == col.name
+        element = expr if plain_column else expr.label(label)
+        self.labels[label] = (expr, element)
+        out.append(element)
+        return element
+
+    def aggregate(self, m: re.Match[str], item: str) -> tuple[sa.ColumnElement[Any], str]:
+        func = m.group("func").lower()
+        fn = _AGGREGATES.get(func)
+        if fn is None:
+            raise self.fail(f"function {m.group('func')!r} is not allowed; use count, sum, avg, min or max",
+                            item, item)
+        arg, distinct = m.group("arg"), bool(m.group("distinct"))
+        if arg == "*":
+            if func != "count" or distinct:
+                raise self.fail(f"{item!r}: only count(*) takes '*'", item, item)
+            return sa.func.count(), "count(*)"
+        col = self.column(arg)
+        if func in ("sum", "avg") and col.ftype not in _NUMERIC:
+            raise self.fail(f"{func}() needs a number field, and {col.label} is {col.ftype}", col.name, item,
+                            col.label)
+        if func != "count" or distinct:
+            self.check_usable(col, func)
+        elif col.ftype == "Password":
+            raise self.fail(f"{col.label} is a password and cannot be queried", col.name, item, col.label)
+        expr = fn(sa.distinct(col.expr)) if distinct else fn(col.expr)
+        ref = f"{col.tablefield}.{col.name}" if col.tablefield else col.name
+        return expr, f"{func}({'distinct ' if distinct else ''}{ref})"
+
+    def check_usable(self, col: _Col, use: str) -> None:
+        """Passwords are never read; JSON is selected and tested with 'is' only."""
+        if col.ftype == "Password":
+            raise self.fail(f"{col.label} is a password and cannot be queried", col.name, None, col.label)
+        if col.ftype == "JSON" and use != "select":
+            raise self.fail(f"{col.label} holds JSON: it can be selected or tested with 'is set', not used to {use}",
+                            col.name, None, col.label)
+
     # ------------------------------------------------------------- filters
-    def conditions(self, filters: Any) -> list[sa.ColumnElement]:
+    def conditions(self, filters: Any) -> list[sa.ColumnElement[bool]]:
         return [self.condition(f) for f in normalize_filters(filters, self.meta.name)]
 
-    def condition(self, flt: tuple[str | None, str, str, Any]) -> sa.ColumnElement:
+    def condition(self, flt: tuple[str | None, str, str, Any]) -> sa.ColumnElement[bool]:
         doctype, fieldname, op, value = flt
         if doctype and doctype != self.meta.name:
             if doctype not in self.ctx.site.doctypes:
-                raise _fail(self.meta.name, f"unknown doctype {doctype!r} in filter", fieldname, doctype)
-            child_meta = self.ctx.site.get_meta(doctype)
-            tf = next((f for f in self.meta.table_fields if f.options == doctype), None)
-            if tf is None:
-                raise _fail(self.meta.name, f"{doctype!r} is not a child table of {self.meta.name}", fieldname)
-            child = self.ctx.site.table(doctype).alias(f"flt_{tf.name}")
-            sub = _Builder(self.ctx, child_meta, child)
-            inner = sub.field_condition(fieldname, op, value)
-            return sa.exists().where(child.c.parent == self.table.c.name,
-                                     child.c.parenttype == self.meta.name, inner)
-        return self.field_condition(fieldname, op, value)
+                raise self.fail(f"unknown doctype {doctype!r} in filter", fieldname, doctype)
+            tf = self.table_field_for(doctype, fieldname)
+            if tf.name in self.joins:
+                col = self.column_in(self.ctx.site.get_meta(doctype), self.joins[tf.name], fieldname, fieldname,
+                                     tf.name)
+                return self.field_condition(col, op, value)
+            return self.exists(tf, fieldname, op, value, any_tablefield=True)
+        tf, name, meta = self.resolve(fieldname)
+        if tf is None:
+            return self.field_condition(self.column_in(meta, self.table, name, fieldname, None), op, value)
+        if tf.name in self.joins:
+            return self.field_condition(self.column_in(meta, self.joins[tf.name], name, fieldname, tf.name), op, value)
+        return self.exists(tf, name, op, value, any_tablefield=False)
 
-    def field_condition(self, fieldname: str, op: str, value: Any) -> sa.ColumnElement:
-        col, meta, f = self.column(fieldname)
-        ftype = f.type if f else _standard_type(fieldname)
-        label = f.label if f else fieldname
+    def exists(self, tf: MetaField, name: str, op: str, value: Any, any_tablefield: bool) -> sa.ColumnElement[bool]:
+        """'Has a row where ...': the parent is listed (and counted) once however many rows match."""
+        child_meta = self.ctx.site.get_meta(tf.options)  # type: ignore[arg-type]
+        child = cached_alias(self.ctx.site.table(child_meta.name), f"flt_{tf.name}")
+        sub = _Builder(self.ctx, child_meta, child)
+        col = sub.column_in(child_meta, child, name, name, None)
+        link = [child.c.parent == self.table.c.name, child.c.parenttype == self.meta.name]
+        if not any_tablefield:
+            link.append(child.c.parentfield == tf.name)
+        return sa.exists().where(*link, sub.field_condition(col, op, value))
+
+    def field_condition(self, col: _Col, op: str, value: Any) -> sa.ColumnElement[bool]:
+        expr, ftype, label, name = col.expr, col.ftype, col.label, col.name
         if op in tree.TREE_OPERATORS:
-            target = f.options if f is not None and f.type == "Link" else (meta.name if fieldname == "name" else None)
-            if not target or target not in self.ctx.site.doctypes or not self.ctx.site.get_meta(target).is_tree:
-                raise _fail(self.meta.name, f"{op!r} needs a field linking to a tree doctype ({label})", fieldname)
-            return tree.condition(self.ctx, target, col, op, str(value))
+            return self.tree_condition(col, op, value)
         if op == "is":
-            text = str(value).lower()
+            text = str(value).strip().lower() if isinstance(value, str) else None
             if text not in ("set", "not set"):
-                raise _fail(self.meta.name, f"{label}: 'is' takes 'set' or 'not set', not {value!r}", fieldname, value)
-            empty = col.is_(None) if not _is_text(ftype) else sa.or_(col.is_(None), col == "")
+                raise self.fail(f"{label}: 'is' takes 'set' or 'not set', not {value!r}", name, value, label)
+            empty = self.empty(col)
             return sa.not_(empty) if text == "set" else empty
+        self.check_usable(col, "filter")
         if op in ("in", "not in"):
             values = _as_list(value)
-            coerced = [self.coerce(v, ftype, label, fieldname) for v in values if v not in (None, "")]
+            coerced = [self.coerce(v, col) for v in values if v not in (None, "")]
             has_empty = any(v in (None, "") for v in values)
+            if self.is_id(col) and coerced:
+                cond = self.ctx.site.name_in(self.table, [v.lower() for v in coerced])
+                return cond if op == "in" else sa.not_(cond)
             if op == "in":
-                cond = col.in_(coerced) if coerced else sa.false()
-                return sa.or_(cond, col.is_(None)) if has_empty else cond
-            cond = col.not_in(coerced) if coerced else sa.true()
-            return sa.and_(cond, col.is_not(None)) if has_empty else sa.or_(cond, col.is_(None))
+                cond = expr.in_(coerced) if coerced else sa.false()
+                return sa.or_(cond, self.empty(col)) if has_empty else cond
+            cond = expr.not_in(coerced) if coerced else sa.true()
+            return sa.and_(cond, sa.not_(self.empty(col))) if has_empty else sa.or_(cond, expr.is_(None))
         if op == "between":
-            values = _as_list(value)
-            if len(values) != 2:
-                raise _fail(self.meta.name, f"{label}: 'between' takes two values", fieldname, value)
-            low, high = (self.coerce(v, ftype, label, fieldname) for v in values)
-            if ftype == "Datetime" and isinstance(high, dt.datetime) and high.time() == dt.time() \
-                    and isinstance(values[1], str) and len(values[1].strip()) <= 10:
-                high = high + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
-            return col.between(low, high)
+            return self.between(col, value)
         if op in ("like", "not like"):
-            if not isinstance(value, (str, int, float)):
-                raise _fail(self.meta.name, f"{label}: 'like' takes text, not {value!r}", fieldname, value)
-            cond = col.ilike(str(value)) if _is_text(ftype) else sa.cast(col, sa.String).ilike(str(value))
-            return cond if op == "like" else sa.or_(sa.not_(cond), col.is_(None))
-        if value is None:
-            return col.is_(None) if op == "=" else col.is_not(None) if op == "!=" else sa.false()
-        coerced = self.coerce(value, ftype, label, fieldname)
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise self.fail(f"{label}: 'like' takes text, not {value!r}", name, value, label)
+            if ftype == "Currency":
+                raise self.fail(f"{label}: 'like' does not apply to amounts; use > or <", name, value, label)
+            pattern = self.text(str(value), col)
+            if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
+                pattern += "\\"  # a trailing lone escape character matches itself
+            target = expr if ftype in _TEXT else sa.cast(expr, sa.String)
+            cond = target.ilike(pattern, escape="\\")
+            return cond if op == "like" else sa.or_(sa.not_(cond), expr.is_(None))
+        if value is None or (value == "" and ftype in _TEXT and op in ("=", "!=")):
+            if op == "=":
+                return self.empty(col)
+            if op == "!=":
+                return sa.not_(self.empty(col))
+            return sa.false()
+        coerced = self.coerce(value, col)
+        if op in ("=", "!=") and self.is_id(col):
+            match = self.ctx.site.name_match(self.table, coerced)  # IDs match case-insensitively
+            return match if op == "=" else sa.not_(match)
         if op == "=":
-            return col == coerced
+            return expr == coerced
         if op == "!=":
-            return sa.or_(col != coerced, col.is_(None))
-        return {">": col > coerced, "<": col < coerced, ">=": col >= coerced, "<=": col <= coerced}[op]
+            return sa.or_(expr != coerced, expr.is_(None))
+        return {">": expr > coerced, "<": expr < coerced, ">=": expr >= coerced, "<=": expr <= coerced}[op]
 
-    def coerce(self, value: Any, ftype: str, label: str, fieldname: str) -> Any:
-        from engine.fieldtypes import FIELD_TYPES
+    def is_id(self, col: _Col) -> bool:
+        return col.name == "name" and col.tablefield is None and col.expr.table is self.table \
+            and not self.meta.is_child
 
-        if isinstance(value, (list, dict)):
-            raise _fail(self.meta.name, f"{label}: {value!r} is not a single value", fieldname, value)
-        if ftype in ("Int", "Float", "Currency", "Percent", "Check", "Date", "Datetime", "Time"):
-            spec = MetaField(fieldname, ftype, label)
-            try:
-                return FIELD_TYPES[ftype].coerce(value, spec)  # type: ignore[misc]
-            except ValueError as exc:
-                raise _fail(self.meta.name, f"{label} {exc}", fieldname, value) from None
-        return value if isinstance(value, str) else str(value)
+    @staticmethod
+    def empty(col: _Col) -> sa.ColumnElement[bool]:
+        if col.ftype in _TEXT:
+            return sa.or_(col.expr.is_(None), col.expr == "")
+        if col.ftype == "JSON":  # None is stored as JSON null
+            return sa.or_(col.expr.is_(None), sa.cast(col.expr, sa.Text) == "null")
+        return col.expr.is_(None)
 
-    # ------------------------------------------------------------ order by
-    def order(self, order_by: str | Sequence[str] | None) -> list[sa.ColumnElement]:
-        if order_by is None or order_by == "":
-            col = self.table.c.get(self.meta.sort_field, self.table.c.modified)
-            return [col.desc() if self.meta.sort_order == "desc" else col.asc()]
-        items = order_by.split(",") if isinstance(order_by, str) else list(order_by)
-        out = []
-        for item in items:
-            m = _ORDER_RE.match(str(item))
-            if not m:
-                raise _fail(self.meta.name, f"invalid order_by {item!r}", None, item)
-            col = self.column(m.group("ref"))[0]
-            out.append(col.desc() if (m.group("dir") or "asc").lower() == "desc" else col.asc())
+    def between(self, col: _Col, value: Any) -> sa.ColumnElement[bool]:
+        values = _as_list(value)
+        if len(values) != 2:
+            raise self.fail(f"{col.label}: 'between' takes two values (from, to), not {value!r}", col.name, value,
+                            col.label)
+        low, high = (None if v in (None, "") else self.coerce(v, col) for v in values)
+        conds = []
+        if low is not None:
+            conds.append(col.expr >= low)
+        if high is not None:
+            end = values[1]
+            date_only = (isinstance(end, str) and len(end.strip()) <= 10) or \
+                (isinstance(end, dt.date) and not isinstance(end, dt.datetime))
+            if col.ftype == "Datetime" and date_only and high < dt.datetime.max - dt.timedelta(days=1):
+                conds.append(col.expr < high + dt.timedelta(days=1))  # the whole end day
+            else:
+                conds.append(col.expr <= high)
+        return sa.and_(*conds) if conds else sa.true()
+
+    def tree_condition(self, col: _Col, op: str, value: Any) -> sa.ColumnElement[bool]:
+        f = col.field
+        target = f.options if f is not None and f.type == "Link" else (col.meta.name if col.name == "name" else None)
+        site = self.ctx.site
+        if not isinstance(target, str) or target not in site.doctypes or not site.get_meta(target).is_tree:
+            raise self.fail(f"{op!r} needs a field linking to a tree doctype, and {col.label} does not",
+                            col.name, value, col.label)
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.fail(f"{col.label}: {op!r} takes one {target} ID, not {value!r}", col.name, value, col.label)
+        return tree.condition(self.ctx, target, col.expr, op, self.text(str(value), col))
+
+    def text(self, value: str, col: _Col) -> str:
+        if "\x00" in value:
+            raise self.fail(f"{col.label}: {value!r} contains a NUL character", col.name, value, col.label)
+        return value
+
+    def coerce(self, value: Any, col: _Col) -> Any:
+        if isinstance(value, (list, tuple, set, dict)):
+            raise self.fail(f"{col.label}: {value!r} is not a single value", col.name, value, col.label)
+        ftype = col.ftype
+        if ftype not in _COERCED:
+            return self.text(value if isinstance(value, str) else str(value), col)
+        # Precision 6 keeps a filter's decimals (amounts are stored with 6).
+        spec = MetaField(col.name, ftype, col.label, precision=6 if ftype == "Currency" else None)
+        try:
+            out = FIELD_TYPES[ftype].coerce(value, spec)  # type: ignore[misc]
+        except (ValueError, OverflowError) as exc:
+            raise self.fail(f"{col.label} {exc}", col.name, value, col.label) from None
+        if (ftype == "Int" and not _INT_RANGE[0] <= out <= _INT_RANGE[1]) or \
+                (isinstance(out, float) and not math.isfinite(out)):
+            raise self.fail(f"{col.label} {value!r} is out of range", col.name, value, col.label)
         return out
 
+    # ------------------------------------------------------------ group/order
+    def group(self, group_by: Any) -> list[sa.ColumnElement[Any]]:
+        group_by = _parse_json(group_by, self.meta.name, "group_by")
+        out = []
+        for item in _as_list(group_by):
+            if not isinstance(item, str):
+                raise self.fail(f"group_by takes field names, not {item!r}", None, item)
+            col = self.column(item)
+            self.check_usable(col, "group")
+            self.grouped.add(col.key)
+            out.append(col.expr)
+        return out
 
-def _standard_type(name: str) -> str:
-    return {"creation": "Datetime", "modified": "Datetime", "docstatus": "Int", "idx": "Int"}.get(name, "Data")
-
-
-def _is_text(ftype: str) -> bool:
-    return ftype in ("Data", "Small Text", "Text", "Long Text", "Select", "Link", "Dynamic Link", "Read Only")
+    def order(self, order_by: Any, aggregated: bool, distinct: bool) -> list[sa.ColumnElement[Any]]:
+        order_by = _parse_order(order_by, self.meta.name)
+        if order_by is None or order_by == "" or order_by == []:
+            if aggregated:
+                return []
+            col = self.table.c.get(self.meta.sort_field, self.table.c.modified)
+            if distinct and not any(c.expr is col for c in self.plain):
+                return []
+            return [col.desc() if self.meta.sort_order == "desc" else col.asc()]
+        items = order_by.split(",") if isinstance(order_by, str) else order_by
+        if not isinstance(items, (list, tuple)):
+            raise self.fail(f"invalid order_by {order_by!r}", None, order_by)
+        out = []
+        for item in items:
+            m = _ORDER_RE.match(item) if isinstance(item, str) else None
+            if not m:
+                raise self.fail(f"invalid order_by {item!r}: use 'field asc' or 'field desc'", None, item)
+            desc = (m.group("dir") or "asc").lower() == "desc"
+            ref = m.group("ref")
+            if m.group("func"):
+                if not aggregated:
+                    raise self.fail(f"cannot sort by {item!r}: sort by an aggregate only with group_by", None, item)
+                expr, _ = self.aggregate(m, item)
+                if distinct and not any(seen.compare(expr) for seen, _ in self.labels.values()):
+                    raise self.fail(f"cannot sort a distinct list by {item!r}: it is not selected", None, item)
+            elif ref is not None and ref.strip() in self.aggregates:
+                expr = self.aggregates[ref.strip()]
+            else:
+                col = self.column(ref, join=False)
+                self.check_usable(col, "sort")
+                if aggregated and col.key not in self.grouped:
+                    raise self.fail(f"cannot sort by {col.label}: it is not in group_by", col.name, item, col.label)
+                if distinct and not any(c.key == col.key for c in self.plain):
+                    raise self.fail(f"cannot sort a distinct list by {col.label}: it is not selected",
+                                    col.name, item, col.label)
+                expr = col.expr
+            out.append(expr.desc() if desc else expr.asc())
+        return out
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -244,11 +479,17 @@ def _parse_json(value: Any, doctype: str, what: str) -> Any:
     if isinstance(value, str):
         if not value.strip():
             return None
+        if value.lstrip()[:1] not in "[{\"" and what != "filters":
+            return value
         try:
             return json.loads(value)
         except ValueError:
-            raise _fail(doctype, f"{what} is not valid JSON: {value[:80]!r}") from None
+            raise _fail(doctype, f"{what} is not valid JSON: {value[:80]!r}", None, value) from None
     return value
+
+
+def _parse_order(order_by: Any, doctype: str) -> Any:
+    return _parse_json(order_by, doctype, "order_by")
 
 
 def normalize_filters(filters: Any, doctype: str) -> list[tuple[str | None, str, str, Any]]:
@@ -256,17 +497,19 @@ def normalize_filters(filters: Any, doctype: str) -> list[tuple[str | None, str,
     filters = _parse_json(filters, doctype, "filters")
     if not filters:
         return []
-    out: list[tuple[str | None, str, str, Any]] = []
+    out: list[tuple[Any, Any, str, Any]] = []
     if isinstance(filters, Mapping):
         for key, value in filters.items():
             if isinstance(value, (list, tuple)) and value and isinstance(value[0], str) \
                     and _norm_op(value[0]) in OPERATORS and len(value) <= 2:
-                out.append((None, str(key), _norm_op(value[0]), value[1] if len(value) > 1 else None))
+                out.append((None, key, _norm_op(value[0]), value[1] if len(value) > 1 else None))
             else:
-                out.append((None, str(key), "=", value))
+                out.append((None, key, "=", value))
         return [_checked(f, doctype) for f in out]
     if not isinstance(filters, (list, tuple)):
-        raise _fail(doctype, f"filters must be a mapping or a list, not {type(filters).__name__}")
+        raise _fail(doctype, f"filters must be a mapping or a list, not {type(filters).__name__}", None, filters)
+    if filters and isinstance(filters[0], str):
+        filters = [filters]  # a single [field, op, value]
     for item in filters:
         if isinstance(item, Mapping):
             out.extend(normalize_filters(item, doctype))
@@ -299,18 +542,37 @@ def _checked(flt: tuple[Any, Any, str, Any], doctype: str) -> tuple[str | None, 
     return dt_name, fieldname, op, value
 
 
-def build_select(ctx: Session, doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None,
-                 order_by: Any = None, limit: Any = None, offset: Any = 0, group_by: Any = None,
-                 extra: Sequence[sa.ColumnElement] = (), distinct: bool = False) -> sa.Select:
-    """The SELECT for a list query; every name checked against the metadata."""
-    meta = ctx.site.get_meta(doctype)
-    b = _Builder(ctx, meta, ctx.site.table(doctype))
-    fields = _parse_json(fields, doctype, "fields") or ["name"]
+def _field_list(fields: Any, doctype: str) -> list[Any]:
+    fields = _parse_json(fields, doctype, "fields")
+    if not fields:
+        return ["name"]
     if isinstance(fields, str):
         fields = [f for f in fields.split(",") if f.strip()]
     if not isinstance(fields, (list, tuple)):
-        raise _fail(doctype, "fields must be a list of field names")
-    columns = b.select_fields(fields)
+        raise _fail(doctype, f"fields must be a list of field names, not {fields!r}", None, fields)
+    return list(fields) or ["name"]
+
+
+def build_select(ctx: Session, doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None,
+                 order_by: Any = None, limit: Any = None, offset: Any = 0, group_by: Any = None,
+                 extra: Sequence[sa.ColumnElement[bool]] = (), distinct: bool = False) -> sa.Select[Any]:
+    """The SELECT for a list query; every name checked against the metadata."""
+    meta = ctx.site.get_meta(doctype)
+    b = _Builder(ctx, meta, ctx.site.table(doctype))
+    columns = b.select_fields(_field_list(fields, doctype))
+    groups = b.group(group_by) if group_by else []
+    aggregated = bool(b.aggregates or groups)
+    if aggregated:
+        for col in b.plain:
+            if col.key not in b.grouped:
+                raise b.fail(f"{col.label} must be in group_by or inside count/sum/avg/min/max", col.name, None,
+                             col.label)
+    if distinct and not b.joins and any(c.key == (None, "name") for c in b.plain):
+        distinct = False  # rows are distinct already
+    if distinct:
+        for col in b.plain:
+            if col.ftype == "JSON":
+                raise b.fail(f"{col.label} holds JSON and cannot be in a distinct list", col.name, None, col.label)
     where = b.conditions(filters) + list(extra)
     any_of = b.conditions(or_filters)
     stmt = sa.select(*columns)
@@ -320,13 +582,10 @@ def build_select(ctx: Session, doctype: str, fields: Any = None, filters: Any = 
         stmt = stmt.where(*where)
     if any_of:
         stmt = stmt.where(sa.or_(*any_of))
-    if group_by:
-        stmt = stmt.group_by(*(b.column(g)[0] for g in _as_list(group_by)))
-    has_aggregate = any(isinstance(c, sa.Label) and isinstance(c.element, sa.FunctionElement) for c in columns)
-    if not (has_aggregate and not group_by and not order_by):
-        stmt = stmt.order_by(*b.order(_parse_order(order_by)))
-    stmt = stmt.select_from(b.from_clause())
-    limit_n, offset_n = _int_arg(limit, doctype, "limit"), _int_arg(offset, doctype, "offset") or 0
+    if groups:
+        stmt = stmt.group_by(*groups)
+    stmt = stmt.order_by(*b.order(order_by, aggregated, distinct)).select_from(b.from_clause())
+    limit_n, offset_n = _int_arg(limit, doctype, "limit"), _int_arg(offset, doctype, "offset")
     if limit_n:
         stmt = stmt.limit(min(limit_n, MAX_LIMIT))
     if offset_n:
@@ -335,7 +594,8 @@ def build_select(ctx: Session, doctype: str, fields: Any = None, filters: Any = 
 
 
 def build_count(ctx: Session, doctype: str, filters: Any = None, or_filters: Any = None,
-                extra: Sequence[sa.ColumnElement] = (), distinct: bool = False) -> sa.Select:
+                extra: Sequence[sa.ColumnElement[bool]] = (), distinct: bool = False) -> sa.Select[Any]:
+    """SELECT count(*) of the documents matching; child filters are EXISTS, so parents count once."""
     meta = ctx.site.get_meta(doctype)
     b = _Builder(ctx, meta, ctx.site.table(doctype))
     where = b.conditions(filters) + list(extra)
@@ -349,19 +609,17 @@ def build_count(ctx: Session, doctype: str, filters: Any = None, or_filters: Any
     return stmt.select_from(b.from_clause())
 
 
-def _parse_order(order_by: Any) -> Any:
-    if isinstance(order_by, str) and order_by.strip().startswith("["):
-        return json.loads(order_by)
-    return order_by
-
-
 def _int_arg(value: Any, doctype: str, what: str) -> int | None:
     if value is None or value == "":
         return None
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise _fail(doctype, f"{what} must be a whole number, not {value!r}", None, value) from None
+        number = int(value.strip() if isinstance(value, str) else value)
+        if isinstance(value, float) and value != number:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise _fail(doctype, f"{what} must be a whole number, not {value!r}", what, value) from None
     if number < 0:
-        raise _fail(doctype, f"{what} cannot be negative ({number})", None, value)
+        raise _fail(doctype, f"{what} cannot be negative ({number})", what, value)
+    if number > _MAX_OFFSET:
+        raise _fail(doctype, f"{what} is too large ({number})", what, value)
     return number

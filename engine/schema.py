@@ -12,11 +12,12 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from engine.fieldtypes import datetime_type
-from engine.meta import TREE_PATH_COLUMN, DocType
+from engine.meta import NAMING_COUNTER_TABLE, TREE_PATH_COLUMN, DocType
+
+__all__ = ["NAMING_COUNTER_TABLE", "compile_schema", "compile_table", "index_name"]
 
 NAME_LENGTH = 140
 TREE_PATH_LENGTH = 1000
-NAMING_COUNTER_TABLE = "tab_naming_counter"
 
 
 def index_name(prefix: str, table: str, column: str) -> str:
@@ -47,6 +48,12 @@ def compile_schema(doctypes: Mapping[str, DocType], dialect: str = "sqlite") -> 
 
 
 def compile_table(dt: DocType, md: sa.MetaData, dialect: str = "sqlite") -> sa.Table:
+    """One doctype's table: standard columns, child or tree columns, then its fields in order.
+
+    Indexes: ``modified`` (default list order), the parent key of child rows, the tree
+    path, every Link and Dynamic Link, and fields marked ``in_filter``, ``index``,
+    ``unique`` or used as ``sort_field``.
+    """
     t = dt.table_name
     cols: list[sa.Column] = [
         sa.Column("name", sa.String(NAME_LENGTH), primary_key=True),

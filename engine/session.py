@@ -9,6 +9,8 @@ write end their transaction at once so no snapshot or lock is held.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -95,7 +97,21 @@ class Session:
         return dt.datetime.now()
 
     def run_lifecycle(self, op: str, doc: Document) -> None:
-        lifecycle.run(op, doc, self)
+        """Run an operation; run it again if the database broke a deadlock by rolling it back.
+
+        MariaDB can deadlock two writers that both waited for a row a third writer
+        inserted and then rolled back (e.g. the same new ID). The database undid the
+        whole transaction, and the document was restored, so running it again is
+        safe. Not inside an outer ``atomic()``: that block has to be retried whole.
+        """
+        for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
+            try:
+                lifecycle.run(op, doc, self)
+                return
+            except sa.exc.DBAPIError as exc:
+                if self._depth or attempt == _DEADLOCK_ATTEMPTS or not _deadlocked(exc):
+                    raise
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # out of step with the others
 
     # ----------------------------------------------------------- documents
     def new_doc(self, doctype: str, values: Mapping[str, Any] | None = None, **kwargs: Any) -> Document:
@@ -119,14 +135,13 @@ class Session:
             raise InvalidValueError(f"{doctype} rows are read with their parent document")
         if not isinstance(name, str) or not name:
             raise DoesNotExistError(f"{doctype} {name!r} not found")
-        t = self.site.table(doctype)
-        stmt = sa.select(t).where(t.c.name == name)
-        if for_update and self.conn.dialect.name != "sqlite":
-            stmt = stmt.with_for_update()
+        site = self.site
+        by_name = site.statement(("get_doc", doctype, for_update), lambda: self._select_by_name(doctype, for_update))
         with self._reading() as conn:
-            row = conn.execute(stmt).first()
-            if row is None and conn.dialect.name != "mysql":
-                row = conn.execute(sa.select(t).where(sa.func.lower(t.c.name) == name.lower())).first()
+            row = conn.execute(by_name, {"name": name}).first()
+            if row is None and not site.ci_names:
+                by_lower = site.statement(("get_doc_ci", doctype), lambda: self._select_by_lower_name(doctype))
+                row = conn.execute(by_lower, {"name": name.lower()}).first()
             if row is None:
                 raise DoesNotExistError(f"{doctype} {name!r} not found")
             doc = Document(meta, None, self)
@@ -142,13 +157,25 @@ class Session:
         doc.snapshot()
         return doc
 
+    def _select_by_name(self, doctype: str, for_update: bool) -> sa.Select:
+        t = self.site.table(doctype)
+        stmt = sa.select(t).where(t.c.name == sa.bindparam("name"))
+        return stmt.with_for_update() if for_update and self.site.engine.dialect.name != "sqlite" else stmt
+
+    def _select_by_lower_name(self, doctype: str) -> sa.Select:
+        t = self.site.table(doctype)
+        return sa.select(t).where(sa.func.lower(t.c.name) == sa.bindparam("name"))
+
     def _load_children(self, conn: sa.Connection, meta: Any, name: str) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
         for child_doctype in dict.fromkeys(f.options for f in meta.table_fields):
-            t = self.site.table(child_doctype)
-            stmt = (sa.select(t).where(t.c.parent == name, t.c.parenttype == meta.name)
-                    .order_by(t.c.parentfield, t.c.idx))
-            for r in conn.execute(stmt):
+            def build(child_doctype: str = child_doctype) -> sa.Select:
+                t = self.site.table(child_doctype)
+                return (sa.select(t).where(t.c.parent == sa.bindparam("parent"), t.c.parenttype == meta.name)
+                        .order_by(t.c.parentfield, t.c.idx))
+
+            stmt = self.site.statement(("children", meta.name, child_doctype), build)
+            for r in conn.execute(stmt, {"parent": name}):
                 out.setdefault(r.parentfield, []).append(dict(r._mapping))
         return out
 
@@ -161,8 +188,16 @@ class Session:
             return conn.execute(sa.select(t.c.name).where(self.site.name_match(t, name))).first() is not None
 
     def name_exists(self, meta: Any, name: str) -> bool:
-        t = self.site.table(meta.name)
-        return self.conn.execute(sa.select(t.c.name).where(self.site.name_match(t, name))).first() is not None
+        """Whether an ID is taken, case-insensitively (inside the current transaction)."""
+        site = self.site
+
+        def build() -> sa.Select:
+            t = site.table(meta.name)
+            return sa.select(t.c.name).where(site.name_match(t, sa.bindparam("name"))).limit(1)
+
+        stmt = site.statement(("name_exists", meta.name), build)
+        key = name if site.ci_names else name.lower()
+        return self.conn.execute(stmt, {"name": key}).first() is not None
 
     # -------------------------------------------------------------- queries
     def get_list(self, doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None,
@@ -207,3 +242,19 @@ class Session:
         doc = self.get_doc(doctype, name)
         doc.update(values)
         return doc.save()
+
+
+_DEADLOCK_ATTEMPTS = 8
+
+
+def _deadlocked(exc: BaseException | None) -> bool:
+    """Whether the database ended the transaction to break a deadlock (MariaDB 1213, PostgreSQL 40P01)."""
+    for _ in range(5):  # the deadlock may be the context of a failed ROLLBACK TO SAVEPOINT
+        if exc is None:
+            return False
+        if isinstance(exc, sa.exc.DBAPIError):
+            orig = exc.orig
+            if getattr(orig, "sqlstate", None) in ("40P01", "40001") or orig.args[:1] == (1213,):
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False

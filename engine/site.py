@@ -7,10 +7,10 @@ Nothing is created at import time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -25,6 +25,7 @@ from engine.session import Session
 if TYPE_CHECKING:
     from engine.sync import Plan
 
+T = TypeVar("T")
 DEFAULT_APP_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -69,7 +70,8 @@ class Site:
         self.reverse_links = ReverseLinks(self.doctypes)
         self.hooks = HookRegistry(self.doctypes)
         self.hooks.load_folder(self.app.hooks_dir)
-        self._ci_names = self.engine.dialect.name == "mysql"  # _ci collation compares IDs itself
+        self.ci_names = self.engine.dialect.name == "mysql"  # _ci collation compares IDs itself
+        self._statements: dict[Hashable, Any] = {}
 
     # ------------------------------------------------------------ metadata
     def get_meta(self, doctype: str) -> DocType:
@@ -84,16 +86,30 @@ class Site:
         except (KeyError, TypeError):
             raise DoesNotExistError(f"DocType {doctype!r} not found") from None
 
-    def name_match(self, table: sa.Table, name: str) -> sa.ColumnElement[bool]:
-        """Case-insensitive ID comparison that uses the lower(name) index."""
-        if self._ci_names:
+    def name_match(self, table: sa.Table, name: Any) -> sa.ColumnElement[bool]:
+        """Case-insensitive ID comparison that uses the lower(name) index.
+
+        ``name`` is a value or a bindparam; a bindparam must be given the lowered value
+        (except on MariaDB, whose _ci collation compares case-insensitively by itself).
+        """
+        if self.ci_names:
             return table.c.name == name
-        return sa.func.lower(table.c.name) == name.lower()
+        if isinstance(name, str):
+            name = name.lower()
+        return sa.func.lower(table.c.name) == name
 
     def name_in(self, table: sa.Table, lowered: Sequence[str]) -> sa.ColumnElement[bool]:
-        if self._ci_names:
+        if self.ci_names:
             return table.c.name.in_(list(lowered))
         return sa.func.lower(table.c.name).in_(list(lowered))
+
+    def statement(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A prebuilt statement for ``key``: building Core expressions costs more than running them."""
+        try:
+            return self._statements[key]  # type: ignore[no-any-return]
+        except KeyError:
+            built = self._statements[key] = build()
+            return built
 
     def permission_conditions(self, session: Session, doctype: str) -> list[sa.ColumnElement[bool]]:
         """Record-level conditions for the session's user (none until roles are enforced)."""

@@ -11,12 +11,13 @@ node rewrites only its own subtree's paths, in one UPDATE.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from engine.errors import FieldError, TreeError
 from engine.meta import TREE_PATH_COLUMN
+from engine.schema import TREE_PATH_LENGTH
 
 if TYPE_CHECKING:
     from engine.document import Document
@@ -39,14 +40,18 @@ def check(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
     pf = meta.parent_field
     assert pf is not None
     field = meta.fields_by_name[pf]
-    parent = doc._data.get(pf)
     doc.flags.parent_path = ""
     before = doc.get_doc_before_save()
+    if before is not None and before.get("is_group") and not doc.get("is_group") and has_children(ctx, doc):
+        errors.append(FieldError(meta.name, "is_group", meta.label_of("is_group"),
+                                 f"{meta.name}: {doc.name!r} has child nodes, so Is Group cannot be unset",
+                                 doc.get("is_group"), None, TreeError))
+    parent = doc._data.get(pf)
     if not parent:
         return
     t = ctx.site.table(meta.name)
     row = ctx.conn.execute(
-        sa.select(t.c.name, t.c.is_group, t.c[TREE_PATH_COLUMN]).where(t.c.name == parent)
+        sa.select(t.c.name, t.c.is_group, t.c[TREE_PATH_COLUMN]).where(ctx.site.name_match(t, str(parent)))
     ).first()
     if row is None:
         return  # reported by the link check
@@ -56,20 +61,22 @@ def check(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
         return
     if not row.is_group:
         errors.append(FieldError(meta.name, pf, field.label,
-                                 f"{meta.name}: {field.label} {parent!r} is not a group; "
+                                 f"{meta.name}: {field.label} {row.name!r} is not a group; "
                                  "only groups can have children", parent, None, TreeError))
         return
     own_path = before.get(TREE_PATH_COLUMN) if before is not None else None
-    if own_path and (row.tree_path or "").startswith(own_path):
+    parent_path = row.tree_path or ""
+    if own_path and parent_path.startswith(own_path):
         errors.append(FieldError(meta.name, pf, field.label,
-                                 f"{meta.name}: {parent!r} is below {doc.name!r}; "
-                                 "a node cannot become its own ancestor", parent, None, TreeError))
+                                 f"{meta.name}: {field.label} {row.name!r} is below {doc.name!r}; "
+                                 "a node cannot be moved under its own descendant", parent, None, TreeError))
         return
-    doc.flags.parent_path = row.tree_path or ""
-    if before is not None and before.get("is_group") and not doc.get("is_group") and has_children(ctx, doc):
-        errors.append(FieldError(meta.name, "is_group", "Is Group",
-                                 f"{meta.name}: {doc.name!r} has children and must stay a group",
-                                 0, None, TreeError))
+    if len(parent_path) + len(segment("")) > TREE_PATH_LENGTH:
+        errors.append(FieldError(meta.name, pf, field.label,
+                                 f"{meta.name}: {field.label} {row.name!r} is too deep in the tree "
+                                 f"(at most {TREE_PATH_LENGTH // len(segment(''))} levels)", parent, None, TreeError))
+        return
+    doc.flags.parent_path = parent_path
 
 
 def has_children(ctx: Session, doc: Document) -> bool:
@@ -113,15 +120,23 @@ def check_delete(doc: Document, ctx: Session) -> None:
         )
 
 
-def condition(ctx: Session, tree_doctype: str, column: sa.ColumnElement, op: str, value: str) -> sa.ColumnElement:
-    """SQL for a tree operator applied to ``column`` (a Link to, or the ID of, a tree doctype)."""
-    t = ctx.site.table(tree_doctype).alias("tree_node")
-    ref = ctx.site.table(tree_doctype).alias("tree_ref")
-    ref_path = sa.select(ref.c[TREE_PATH_COLUMN]).where(ref.c.name == value).scalar_subquery()
+def condition(ctx: Session, tree_doctype: str, column: sa.ColumnElement[Any], op: str,
+              value: str) -> sa.ColumnElement[bool]:
+    """SQL for a tree operator applied to ``column`` (a Link to, or the ID of, a tree doctype).
+
+    One statement: the reference node's path is a scalar subquery, and the
+    matching nodes a subquery over the tree table. An unknown reference node
+    matches nothing (so its "not" forms match everything).
+    """
+    from engine.query import cached_alias
+
+    table = ctx.site.table(tree_doctype)
+    t, ref = cached_alias(table, "tree_node"), cached_alias(table, "tree_ref")
+    ref_path = sa.select(ref.c[TREE_PATH_COLUMN]).where(ctx.site.name_match(ref, value)).scalar_subquery()
     path = t.c[TREE_PATH_COLUMN]
     match = path.like(ref_path.concat("%")) if "descendants" in op else ref_path.like(path.concat("%"))
     if "(inclusive)" not in op:
-        match = sa.and_(match, t.c.name != value)
+        match = sa.and_(match, path != ref_path)
     names = sa.select(t.c.name).where(match)
     if op.startswith("not"):
         return sa.or_(column.is_(None), column.not_in(names))

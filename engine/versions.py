@@ -78,7 +78,7 @@ def record(doc: Document, ctx: Session) -> None:
     table = ctx.site.table(VERSION_DOCTYPE)
     now = doc.get("modified") or ctx.now()
     ctx.conn.execute(table.insert(), {
-        "name": secrets.token_hex(5), "owner": ctx.user, "creation": now, "modified": now,
+        "name": secrets.token_hex(8), "owner": ctx.user, "creation": now, "modified": now,
         "modified_by": ctx.user, "docstatus": 0, "idx": 0,
         "ref_doctype": doc.doctype, "docname": doc.name, "data": data,
     })

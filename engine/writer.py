@@ -17,11 +17,14 @@ import sqlalchemy as sa
 from engine import naming, tree
 from engine.db import unique_violation
 from engine.errors import (
+    DocstatusTransitionError,
     DoesNotExistError,
     DuplicateEntryError,
     FieldError,
+    NamingError,
     TimestampMismatchError,
     UniqueValidationError,
+    ValidationError,
 )
 from engine.fieldtypes import FIELD_TYPES
 from engine.meta import DocType
@@ -57,13 +60,21 @@ def insert(doc: Document, ctx: Session) -> None:
     meta = doc.meta
     table = ctx.site.table(meta.name)
     _stamp(doc, ctx, ctx.now(), new=True)
+    if not doc.get("name"):  # set_name found a problem and check_fields did not report it
+        raise ValidationError.from_errors(doc.flags.naming_errors or [
+            FieldError(meta.name, "name", "ID", f"{meta.name}: the document has no ID", None, None, NamingError)])
     if meta.is_tree:
         tree.before_write(doc)
-    values = _row_values(doc)
-    retry = doc.flags.name_retry == "suffix" and ctx.conn.dialect.name != "sqlite"
-    for _ in range(_MAX_NAME_RETRIES):
+    # A "suffix" name may be taken by a concurrent writer (or by a name the counter
+    # did not know about): retry with the next suffix. PostgreSQL aborts the whole
+    # transaction on an error, so the attempt runs in a savepoint there and on
+    # MariaDB; SQLite undoes just the failed statement and serialises writers.
+    retry = doc.flags.name_retry == "suffix"
+    savepoint = retry and ctx.conn.dialect.name != "sqlite"
+    for attempt in range(1, _MAX_NAME_RETRIES + 1):
+        values = _row_values(doc)
         try:
-            if retry:
+            if savepoint:
                 with ctx.conn.begin_nested():
                     ctx.conn.execute(table.insert(), values)
             else:
@@ -71,13 +82,13 @@ def insert(doc: Document, ctx: Session) -> None:
             break
         except sa.exc.IntegrityError as exc:
             column = unique_violation(exc, table)
-            if column == "name" and retry:
-                # Another writer took the base name after we looked: take the next suffix.
+            if column == "name" and retry and attempt < _MAX_NAME_RETRIES:
                 naming.claim_suffix(doc, ctx)
                 if meta.is_tree:
                     tree.before_write(doc)
-                values = _row_values(doc)
                 continue
+            if column == "name":
+                raise naming.duplicate_error(doc) from exc
             if column is None:
                 raise
             raise _duplicate(meta, doc, column, exc) from exc
@@ -101,10 +112,16 @@ def _duplicate(meta: DocType, doc: Document, column: str | None, exc: Exception)
     return DuplicateEntryError(f"{meta.name}: a unique value is already used ({exc.orig})")
 
 
-def _child_values(doc: Document, row: Document, tablefield: str) -> dict[str, Any]:
+def new_row_name() -> str:
+    """A random child-row ID (64 bits: no collisions in tables of billions of rows)."""
+    return secrets.token_hex(8)
+
+
+def _child_values(doc: Document, row: Document, tablefield: str, new: bool = False) -> dict[str, Any]:
     data = row._data
-    if not data.get("name"):
-        data["name"] = secrets.token_hex(5)
+    if new or not data.get("name"):
+        # A new row always gets its own ID: one copied from another document must not collide.
+        data["name"] = new_row_name()
     data["parent"] = doc._data["name"]
     data["parenttype"] = doc.meta.name
     data["parentfield"] = tablefield
@@ -120,7 +137,7 @@ def _insert_children(doc: Document, ctx: Session, tables: list[tuple[str, list[D
     by_doctype: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for tablefield, rows in tables:
         for row in rows:
-            by_doctype[row.meta.name].append(_child_values(doc, row, tablefield))
+            by_doctype[row.meta.name].append(_child_values(doc, row, tablefield, new=True))
     for child_doctype, values in by_doctype.items():
         table = ctx.site.table(child_doctype)
         try:
@@ -147,6 +164,8 @@ def update(doc: Document, ctx: Session) -> None:
     if read_modified is not None and now <= read_modified:
         now = read_modified + _MICROSECOND
     _stamp(doc, ctx, now, new=False)
+    doc._data["owner"] = before.get("owner")  # who created it, and when, is not the caller's to change
+    doc._data["creation"] = before.get("creation")
     old_path = None
     if meta.is_tree:
         old_path, new_path = tree.before_write(doc)
@@ -212,5 +231,10 @@ def delete(doc: Document, ctx: Session) -> None:
         t = ctx.site.table(child_doctype)  # type: ignore[arg-type]
         ctx.conn.execute(t.delete().where(t.c.parent == doc.name, t.c.parenttype == meta.name))
     table = ctx.site.table(meta.name)
-    if ctx.conn.execute(table.delete().where(table.c.name == doc.name)).rowcount == 0:
+    stmt = table.delete().where(table.c.name == doc.name)
+    if meta.is_submittable:  # submitted by someone else since it was read
+        stmt = stmt.where(table.c.docstatus != 1)
+    if ctx.conn.execute(stmt).rowcount == 0:
+        if meta.is_submittable and ctx.conn.execute(sa.select(table.c.name).where(table.c.name == doc.name)).first():
+            raise DocstatusTransitionError(f"{meta.name} {doc.name!r} is submitted; cancel it before deleting")
         raise DoesNotExistError(f"{meta.name} {doc.name!r} not found")

@@ -1,0 +1,1 @@
+"""docframe's benchmark runner (``python -m bench``); see bench/README.md."""

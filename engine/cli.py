@@ -1,0 +1,201 @@
+"""The ``docframe`` command line: thin click commands over :class:`engine.site.Site`.
+
+Every docframe error (and a database that cannot be reached) ends as one line
+``Error: ...`` on stderr with exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from engine.db import normalize_url
+from engine.demo import demo_files, load_demo, read_demo
+from engine.errors import DocframeError, HookError, MetaError
+from engine.hooks import HookRegistry
+from engine.site import DEFAULT_APP_DIR, App, Site, load_app_doctypes
+
+DEMO_DB_FILE = "demo.db"
+
+
+@dataclass
+class Config:
+    """The global options, shared by every command."""
+
+    db_url: str | None
+    app_dir: Path
+
+    def site(self, db_url: str | None = None) -> Site:
+        url = db_url or self.db_url
+        try:
+            return Site(url, self.app_dir)
+        except ValueError as exc:  # an unsupported database in the URL
+            raise click.BadParameter(str(exc), param_hint="--db") from None
+
+
+class DocframeGroup(click.Group):
+    """Turns docframe and database errors into one clean line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DocframeError as exc:
+            raise click.ClickException(exc.message) from None
+        except sa.exc.SQLAlchemyError as exc:
+            orig = getattr(exc, "orig", None) or exc
+            first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+            raise click.ClickException(f"database error: {first}") from None
+
+
+@click.group(cls=DocframeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar="DOCFRAME_DATABASE_URL", metavar="URL",
+              help="Database URL (sqlite:///file.db, postgresql://..., mysql://...). "
+                   "Default: env DOCFRAME_DATABASE_URL, else ./docframe.db.")
+@click.option("--app", "app_dir", envvar="DOCFRAME_APP", metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="App folder with doctypes/, hooks/, templates/ and demo/. Default: env DOCFRAME_APP, "
+                   "else the bundled customer-master app.")
+@click.pass_context
+def docframe(ctx: click.Context, db_url: str | None, app_dir: Path | None) -> None:
+    """docframe: YAML doctypes, documents and hooks on SQLite, PostgreSQL or MariaDB."""
+    root = (app_dir or DEFAULT_APP_DIR).resolve()
+    if app_dir is not None and not root.is_dir():
+        raise click.BadParameter(f"{app_dir} is not a folder", param_hint="--app")
+    ctx.obj = Config(db_url, root)
+
+
+def _rel(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if not rel.startswith(".." + os.sep + "..") else path
+
+
+@docframe.command()
+@click.pass_obj
+def check(cfg: Config) -> None:
+    """Check the app's doctype YAML and hooks; print every problem (exit status 1 if any)."""
+    app = App(cfg.app_dir)
+    try:
+        doctypes = load_app_doctypes(app.root)
+        HookRegistry(doctypes).load_folder(app.hooks_dir)
+    except MetaError as exc:
+        for problem in exc.problems:
+            click.echo(str(dataclasses.replace(problem, file=_rel(problem.file))))
+        raise click.ClickException(f"{len(exc.problems)} problem(s) in {_rel(str(app.doctypes_dir))}") from None
+    except HookError as exc:
+        click.echo(exc.message)
+        raise click.ClickException(f"problem in {_rel(str(app.hooks_dir))}") from None
+    own = sum(1 for dt in doctypes.values() if Path(dt.source).parent == app.doctypes_dir)
+    click.echo(f"OK: {own} doctypes")
+
+
+@docframe.command()
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--force", is_flag=True,
+              help="Also narrow types, change types and drop columns of removed fields, "
+                   "when no data would be lost.")
+@click.pass_obj
+def migrate(cfg: Config, dry_run: bool, force: bool) -> None:
+    """Bring the database schema in line with the doctype YAML: print the plan, then apply it."""
+    site = cfg.site()
+    try:
+        _migrate(site, dry_run=dry_run, force=force)
+    finally:
+        site.dispose()
+
+
+def _migrate(site: Site, *, dry_run: bool, force: bool) -> None:
+    where = site.engine.url.render_as_string(hide_password=True)
+    plan = site.migrate(dry_run=True)
+    if not plan:
+        for line in plan.lines():
+            click.echo(f"  {line}")
+        click.echo(f"Database is up to date ({where}).")
+        return
+    click.echo(f"Plan for {where}:")
+    for line in plan.lines():
+        click.echo(f"  {line}")
+    if dry_run:
+        click.echo(f"Dry run: {len(plan.steps)} step(s) not applied.")
+        return
+    done = site.migrate(force=force)
+    click.echo(f"Applied {len(done.steps)} step(s).")
+
+
+@docframe.command()
+@click.option("--db", "demo_db", metavar="PATH|URL", default=DEMO_DB_FILE, show_default=True,
+              help="SQLite file (or sqlite:/// URL) to create.")
+@click.option("--reset", is_flag=True, help="Replace the file if it exists.")
+@click.pass_obj
+def demo(cfg: Config, demo_db: str, reset: bool) -> None:
+    """Create a fresh SQLite database with the app's demo data (from <app>/demo/*.yaml)."""
+    url, path = _demo_target(demo_db)
+    docs = read_demo(demo_files(cfg.app_dir))  # a broken file stops us before the database is touched
+    if path.exists():
+        if not reset:
+            raise click.ClickException(f"{path} already exists; use --reset to replace it")
+        for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            stale.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    site = cfg.site(url)
+    try:
+        site.migrate()
+        click.echo(f"Created {path} with {len(site.doctypes)} doctypes.")
+        if not docs:
+            click.echo(f"No demo data: {_rel(str(cfg.app_dir / 'demo'))} has no *.yaml files.")
+            return
+        with click.progressbar(length=len(docs), label="Loading demo data") as bar:
+            counts = load_demo(site, docs, bar.update)
+    except BaseException:
+        site.dispose()
+        path.unlink(missing_ok=True)  # no half-made demo left behind
+        raise
+    site.dispose()
+    click.echo(f"Loaded {sum(counts.values())} documents:")
+    width = max(len(d) for d in counts)
+    for doctype, n in counts.items():
+        click.echo(f"  {doctype:<{width}}  {n}")
+    _print_usage(url, cfg.app_dir, docs[-1].doctype, site)
+
+
+def _demo_target(value: str) -> tuple[str, Path]:
+    """(SQLAlchemy URL, file path) of the demo database; SQLite only."""
+    if "://" in value:
+        url = make_url(normalize_url(value))
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            raise click.BadParameter("the demo database is a SQLite file (a path or sqlite:///path)",
+                                     param_hint="--db")
+        path = Path(url.database)
+    else:
+        path = Path(value)
+    path = path.expanduser().resolve()
+    return f"sqlite:///{path}", path
+
+
+def _print_usage(url: str, app_dir: Path, doctype: str, site: Site) -> None:
+    meta = site.get_meta(doctype)
+    fields = ["name"] + [f for f in [meta.title_field] if f and f != "name"]
+    app_arg = "" if app_dir == DEFAULT_APP_DIR.resolve() else f", {str(app_dir)!r}"
+    click.echo("\nQuery it from Python:\n")
+    click.echo("    from engine import Site")
+    click.echo(f"    site = Site({url!r}{app_arg})")
+    click.echo("    with site.session() as s:")
+    click.echo(f"        print(s.get_list({doctype!r}, fields={fields!r}, limit=5))")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    docframe(prog_name="docframe")
+
+
+if __name__ == "__main__":
+    main()

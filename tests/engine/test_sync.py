@@ -1,0 +1,334 @@
+"""Schema sync: plans, safe steps applied, unsafe steps refused unless forced and lossless."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from engine import Site
+from engine.errors import DuplicateEntryError, SchemaSyncError
+from engine.fieldtypes import ExactDecimal, datetime_type, long_text_type
+from engine.sync import plan, relation, type_info
+
+REPO_ROOT = Path(__file__).parent.parent.parent
+TEST_APP = Path(__file__).parent.parent / "app"
+
+WIDGET = """\
+name: Widget
+naming: {rule: field, field: title}
+fields:
+  - {name: title, type: Data, label: Title, required: true}
+  - {name: code, type: Data, label: Code, length: 200}
+  - {name: qty, type: Data, label: Quantity}
+  - {name: flag, type: Check, label: Flag}
+  - {name: note, type: Data, label: Note}
+"""
+
+GADGET = """\
+name: Gadget
+fields:
+  - {name: label_text, type: Data}
+"""
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Callable[..., Path]:
+    """app(widget_yaml, gadget=True): (re)write a small app and return its folder."""
+    root = tmp_path / "app"
+
+    def write(widget: str = WIDGET, gadget: bool = True) -> Path:
+        (root / "doctypes").mkdir(parents=True, exist_ok=True)
+        (root / "doctypes" / "widget.yaml").write_text(widget)
+        gadget_file = root / "doctypes" / "gadget.yaml"
+        if gadget:
+            gadget_file.write_text(GADGET)
+        elif gadget_file.exists():
+            gadget_file.unlink()
+        return root
+
+    return write
+
+
+@pytest.fixture
+def open_site(new_database: Callable[[], str]) -> Iterator[Callable[..., Site]]:
+    """open_site(app_dir, url=None): a Site on a fresh database (or the given one); disposed after the test."""
+    sites: list[Site] = []
+
+    def make(app_dir: Path, url: str | None = None) -> Site:
+        site = Site(url or new_database(), app_dir)
+        sites.append(site)
+        return site
+
+    yield make
+    for s in sites:
+        s.dispose()
+
+
+def column_type(site: Site, table: str, column: str) -> str:
+    cols = {c["name"]: c["type"] for c in sa.inspect(site.engine).get_columns(table)}
+    return str(cols[column].compile(dialect=site.engine.dialect)) if column in cols else ""
+
+
+def kinds(p) -> list[tuple[str, str | None]]:
+    return [(s.kind, s.column) for s in p.steps if s.kind != "add_index"]
+
+
+def reopen(open_site: Callable[..., Site], site: Site, app_dir: Path) -> Site:
+    url = site.engine.url.render_as_string(hide_password=False)
+    site.dispose()
+    return open_site(app_dir, url)
+
+
+def test_plan_on_empty_database_lists_create_table_steps(app, open_site):
+    site = open_site(app())
+    p = site.migrate(dry_run=True)
+    assert not p.applied
+    creates = {s.doctype: s for s in p.steps if s.kind == "create_table"}
+    assert {"Widget", "Gadget", "Version"} <= set(creates)
+    assert all(s.safe for s in p.steps)
+    assert "create table Widget: " in str(p)
+    assert "ix_tab_widget_modified" in {s.args["index"].name for s in p.steps if s.kind == "add_index"}
+    assert "tab_widget" not in sa.inspect(site.engine).get_table_names()  # dry run wrote nothing
+
+
+def test_migrate_then_plan_is_empty_and_second_migrate_does_nothing(app, open_site):
+    site = open_site(app())
+    assert site.migrate().applied
+    again = site.migrate()
+    assert not again and not again.applied
+    assert str(again) == "Database is up to date."
+
+
+def test_test_app_with_every_field_type_migrates_to_an_empty_plan(site):
+    # The session fixture's site was migrated from nothing; the live schema must match exactly.
+    with site.engine.connect() as conn:
+        assert plan(site, conn).lines() == []
+
+
+def test_bundled_app_migrates_to_an_empty_plan(open_site):
+    site = open_site(REPO_ROOT)
+    site.migrate()
+    assert site.migrate(dry_run=True).lines() == []
+
+
+def test_missing_indexes_are_planned_and_created(app, open_site, backend):
+    site = open_site(app())
+    site.migrate()
+    table = site.metadata.tables["tab_widget"]
+    dropped = [ix for ix in table.indexes if ix.name == "ix_tab_widget_modified"
+               or (backend != "mysql" and ix.name == "ux_tab_widget_name_ci")]
+    assert len(dropped) == (1 if backend == "mysql" else 2)
+    with site.engine.begin() as conn:
+        for ix in dropped:
+            ix.drop(conn)
+    p = site.migrate(dry_run=True)
+    assert sorted(s.args["index"].name for s in p.steps) == sorted(ix.name for ix in dropped)
+    site.migrate()
+    assert not site.migrate(dry_run=True)
+    with site.session() as s:
+        s.insert("Widget", title="Acme")
+    if backend != "mysql":  # the lower(name) index enforces case-insensitive IDs again
+        with pytest.raises(sa.exc.IntegrityError), site.engine.begin() as conn:
+            conn.execute(table.insert().values(name="ACME", title="x", docstatus=0, idx=0))
+
+
+def test_added_field_becomes_a_new_column(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="Old")
+    widget = WIDGET + ("  - {name: colour, type: Select, options: [Red, Blue], in_filter: true}\n"
+                       "  - {name: serial, type: Data, unique: true}\n")
+    site = reopen(open_site, site, app(widget))
+    p = site.migrate(dry_run=True)
+    assert kinds(p) == [("add_column", "colour"), ("add_column", "serial")]
+    assert [s.args["index"].name for s in p.steps if s.kind == "add_index"] == [
+        "ix_tab_widget_colour", "ux_tab_widget_serial"]
+    assert site.migrate().applied
+    assert not site.migrate(dry_run=True)
+    with site.session() as s:
+        s.insert("Widget", title="New", colour="Blue", serial="S1")
+        assert s.get_doc("Widget", "Old").colour is None
+        assert s.get_list("Widget", fields=["name"], filters={"colour": "Blue"}) == [{"name": "New"}]
+        with pytest.raises(DuplicateEntryError):
+            s.insert("Widget", title="Other", serial="S1")
+
+
+def test_widening_is_safe_and_applied(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", code="c" * 150, flag=1)
+    widget = WIDGET.replace("length: 200", "length: 400").replace("type: Check", "type: Int")
+    site = reopen(open_site, site, app(widget))
+    p = site.migrate(dry_run=True)
+    assert sorted(kinds(p)) == [("widen", "code"), ("widen", "flag")]
+    assert "VARCHAR(200) -> VARCHAR(400)" in str(p) and "[unsafe" not in str(p)
+    site.migrate()
+    assert not site.migrate(dry_run=True)
+    assert column_type(site, "tab_widget", "code") == "VARCHAR(400)"
+    with site.session() as s:
+        doc = s.get_doc("Widget", "A")
+        assert (doc.code, doc.flag) == ("c" * 150, 1)
+        s.insert("Widget", title="B", code="d" * 390, flag=70000)
+
+
+def test_narrowing_refused_without_force_and_when_data_is_too_long(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="Long", code="x" * 150)
+        s.insert("Widget", title="Short", code="y" * 10)
+    site = reopen(open_site, site, app(WIDGET.replace("length: 200", "length: 100")))
+    p = site.migrate(dry_run=True)
+    assert kinds(p) == [("narrow", "code")]
+    assert "Widget.code: VARCHAR(200) -> VARCHAR(100)  [unsafe: needs --force]" in str(p)
+    with pytest.raises(SchemaSyncError, match="--force"):
+        site.migrate()
+    with pytest.raises(SchemaSyncError) as exc:
+        site.migrate(force=True)
+    assert "Widget, field Code (code)" in str(exc.value)
+    assert "1 value(s) are longer than 100 characters (longest 150, in 'Long')" in str(exc.value)
+    assert column_type(site, "tab_widget", "code") == "VARCHAR(200)"
+    with site.session() as s:
+        s.set_value("Widget", "Long", {"code": "x" * 100})
+    assert site.migrate(force=True).applied
+    assert column_type(site, "tab_widget", "code") == "VARCHAR(100)"
+    assert not site.migrate(dry_run=True)
+    with site.session() as s:
+        assert s.get_doc("Widget", "Short").code == "y" * 10
+
+
+def test_removed_field_drop_refused_while_it_has_data(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", note="keep me")
+        s.insert("Widget", title="B", note="")
+    site = reopen(open_site, site, app(WIDGET.replace("  - {name: note, type: Data, label: Note}\n", "")))
+    p = site.migrate(dry_run=True)
+    assert kinds(p) == [("drop_column", "note")]
+    with pytest.raises(SchemaSyncError, match="needs --force"):
+        site.migrate()
+    with pytest.raises(SchemaSyncError, match=r"Widget, column note: cannot drop the column: 1 record\(s\)"):
+        site.migrate(force=True)
+    assert column_type(site, "tab_widget", "note")
+    with site.engine.begin() as conn:
+        conn.execute(sa.table("tab_widget", sa.column("note")).update().values(note=None))
+    site.migrate(force=True)
+    assert column_type(site, "tab_widget", "note") == ""
+    assert not site.migrate(dry_run=True)
+    with site.session() as s:
+        assert s.get_doc("Widget", "A").title == "A"
+        s.insert("Widget", title="C")
+
+
+def test_type_change_converts_values_or_names_the_ones_that_do_not(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", qty="12")
+        s.insert("Widget", title="B", qty="1,000")
+        s.insert("Widget", title="C", qty="lots")
+    site = reopen(open_site, site, app(WIDGET.replace("name: qty, type: Data", "name: qty, type: Int")))
+    p = site.migrate(dry_run=True)
+    assert kinds(p) == [("change_type", "qty")]
+    with pytest.raises(SchemaSyncError) as exc:
+        site.migrate(force=True)
+    assert "Widget, field Quantity (qty): cannot change VARCHAR(140) to BIGINT: 1 value(s) do not fit" in str(exc.value)
+    assert "'lots' in 'C'" in str(exc.value)
+    with site.engine.begin() as conn:
+        conn.execute(sa.table("tab_widget", sa.column("name"), sa.column("qty")).delete().where(
+            sa.column("name") == "C"))
+    site.migrate(force=True)
+    assert column_type(site, "tab_widget", "qty").startswith("BIGINT")
+    assert not site.migrate(dry_run=True)
+    with site.session() as s:
+        assert [s.get_doc("Widget", n).qty for n in ("A", "B")] == [12, 1000]
+        assert s.get_list("Widget", fields=["name"], filters={"qty": [">", 100]}) == [{"name": "B"}]
+
+
+def test_removed_doctype_keeps_its_table(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Gadget", label_text="still here")
+    site = reopen(open_site, site, app(gadget=False))
+    p = site.migrate(dry_run=True)
+    assert not p
+    assert p.kept == ["Gadget"] or p.kept == ["tab_gadget"]  # SQLite has no table comments
+    assert "no longer defined; table and data kept" in str(p)
+    site.migrate(force=True)
+    with site.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(sa.table("tab_gadget"))).scalar() == 1
+
+
+def test_new_unique_field_refused_while_values_are_duplicated(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", code="same")
+        s.insert("Widget", title="B", code="same")
+    site = reopen(open_site, site, app(WIDGET.replace("length: 200", "length: 200, unique: true")))
+    with pytest.raises(SchemaSyncError) as exc:
+        site.migrate()
+    assert "Widget, field Code (code): cannot add unique index ux_tab_widget_code: " in str(exc.value)
+    assert "duplicate values 'same' (2 records)" in str(exc.value)
+
+
+def test_copy_of_test_app_with_a_new_field(tmp_path, open_site):
+    root = tmp_path / "app"
+    shutil.copytree(TEST_APP, root)
+    yaml_file = root / "doctypes" / "test_group.yaml"
+    text = yaml_file.read_text().replace("permissions:", "  - {name: region, type: Data, label: Region}\npermissions:")
+    yaml_file.write_text(text)
+    original = open_site(TEST_APP)
+    original.migrate()
+    site = reopen(open_site, original, root)
+    assert kinds(site.migrate()) == [("add_column", "region")]
+    with site.session() as s:
+        s.insert("Test Group", group_name="All", is_group=1, region="EU")
+        assert s.get_value("Test Group", "All", "region") == "EU"
+
+
+DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect(), "mysql": mysql.dialect()}
+
+
+@pytest.mark.parametrize("dialect, reflected, declared, expected", [
+    # what each backend reports back for what we declare: equal
+    ("mysql", mysql.BIGINT(display_width=20), sa.BigInteger(), "same"),
+    ("mysql", mysql.SMALLINT(display_width=6), sa.SmallInteger(), "same"),
+    ("mysql", mysql.DOUBLE(asdecimal=True), sa.Float(53), "same"),
+    ("mysql", mysql.DATETIME(fsp=6), datetime_type(), "same"),
+    ("mysql", mysql.LONGTEXT(collation="utf8mb4_bin"), sa.JSON(), "same"),
+    ("mysql", mysql.LONGTEXT(), long_text_type(), "same"),
+    ("mysql", mysql.DECIMAL(18, 6), ExactDecimal(), "same"),
+    ("postgresql", postgresql.DOUBLE_PRECISION(precision=53), sa.Float(53), "same"),
+    ("postgresql", postgresql.TIMESTAMP(), datetime_type(), "same"),
+    ("postgresql", sa.NUMERIC(18, 6), ExactDecimal(), "same"),
+    ("postgresql", sa.TEXT(), long_text_type(), "same"),
+    ("sqlite", sa.FLOAT(), sa.Float(53), "same"),
+    ("sqlite", sa.NUMERIC(18, 6), ExactDecimal(), "same"),
+    ("sqlite", sa.DATETIME(), datetime_type(), "same"),
+    # real differences
+    ("mysql", mysql.TINYINT(), sa.SmallInteger(), "widen"),
+    ("mysql", mysql.TEXT(), long_text_type(), "widen"),
+    ("mysql", mysql.DATETIME(), datetime_type(), "widen"),
+    ("mysql", mysql.FLOAT(), sa.Float(53), "widen"),
+    ("mysql", mysql.LONGTEXT(), sa.JSON(), "change_type"),
+    ("mysql", mysql.LONGTEXT(collation="utf8mb4_bin"), sa.Text(), "change_type"),
+    ("postgresql", sa.INTEGER(), sa.BigInteger(), "widen"),
+    ("postgresql", sa.VARCHAR(140), sa.Text(), "widen"),
+    ("postgresql", sa.NUMERIC(18, 6), sa.NUMERIC(20, 4), "narrow"),
+    ("postgresql", sa.VARCHAR(200), sa.String(100), "narrow"),
+    ("sqlite", sa.BIGINT(), ExactDecimal(), "change_type"),
+    ("sqlite", sa.VARCHAR(140), sa.BigInteger(), "change_type"),
+])
+def test_type_comparison_sees_through_backend_spellings(dialect, reflected, declared, expected):
+    d = DIALECTS[dialect]
+    assert relation(type_info(reflected, d), type_info(declared, d), d) == expected
