@@ -140,7 +140,8 @@ def _lookup(ctx: Session, wanted: dict[str, list[str]]) -> dict[tuple[str, str],
             t = site.table(target)
             keys = sa.bindparam(f"k{i}", expanding=True)
             name = t.c.name if site.ci_names else sa.func.lower(t.c.name)
-            selects.append(sa.select(sa.literal(target).label("doctype"), t.c.name, t.c.docstatus).where(name.in_(keys)))
+            label = sa.literal(target).label("doctype")
+            selects.append(sa.select(label, t.c.name, t.c.docstatus).where(name.in_(keys)))
         return selects[0] if len(selects) == 1 else sa.union_all(*selects)
 
     query = site.statement(("link_lookup", targets), build)
