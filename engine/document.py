@@ -223,6 +223,14 @@ class Document:
         object.__setattr__(clone, "_data", data)
         return clone
 
+    def restore_from(self, other: Document, before: Document | None) -> None:
+        """Take over ``other``'s values and rows and ``before`` as the saved state."""
+        object.__setattr__(self, "_data", other._data)
+        object.__setattr__(self, "_before", before)
+        for _, rows in self.children():
+            for row in rows:
+                object.__setattr__(row, "parent_doc", self)
+
     def __copy__(self) -> Document:
         return self.copy()
 
@@ -260,9 +268,5 @@ class Document:
 
     def reload(self) -> Document:
         fresh = self._bound().get_doc(self.doctype, self.name)
-        object.__setattr__(self, "_data", fresh._data)
-        object.__setattr__(self, "_before", fresh._before)
-        for _, rows in self.children():
-            for row in rows:
-                object.__setattr__(row, "parent_doc", self)
+        self.restore_from(fresh, fresh._before)
         return self

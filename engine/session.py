@@ -104,13 +104,22 @@ class Session:
         whole transaction, and the document was restored, so running it again is
         safe. Not inside an outer ``atomic()``: that block has to be retried whole.
         """
+        if self._depth or self.site.engine.dialect.name == "sqlite":  # SQLite has one writer: no deadlocks
+            lifecycle.run(op, doc, self)
+            return
+        pristine, before, flags = doc.copy(), doc.get_doc_before_save(), dict(doc.flags)
         for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
             try:
                 lifecycle.run(op, doc, self)
                 return
             except sa.exc.DBAPIError as exc:
-                if self._depth or attempt == _DEADLOCK_ATTEMPTS or not _deadlocked(exc):
+                if attempt == _DEADLOCK_ATTEMPTS or not _deadlocked(exc):
                     raise
+            # Hooks may have changed the document before the deadlock: start again from
+            # exactly what the caller handed in.
+            doc.restore_from(pristine.copy(), before)
+            doc.flags.clear()
+            doc.flags.update(flags)
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # out of step with the others
 
     # ----------------------------------------------------------- documents
