@@ -13,7 +13,8 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from engine import Site
 from engine.errors import DuplicateEntryError, SchemaSyncError
 from engine.fieldtypes import ExactDecimal, datetime_type, long_text_type
-from engine.sync import plan, relation, type_info
+from engine.sqltypes import relation, type_info
+from engine.sync import plan
 
 REPO_ROOT = Path(__file__).parent.parent.parent
 TEST_APP = Path(__file__).parent.parent / "app"
