@@ -24,7 +24,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from bench import workload
 from engine.db import normalize_url
 
-ROLES = ("docframe", "core", "django", "list")
+ROLES = ("docframe", "core", "django", "list", "customer")  # customer: the customer master app (issue 3)
 
 
 @dataclass

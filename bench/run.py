@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import workload
+from bench import customer_master, workload
 from bench.databases import Backend, postgresql_backend, sqlite_backend
 from bench.dataset import build_server_list, sqlite_list_file
 from bench.timing import Result, measure
@@ -62,10 +62,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="where the SQLite list table is cached")
     p.add_argument("--profile", action="store_true", help="also print cProfile hot spots of docframe's operations")
+    p.add_argument("--customers", type=int, default=300,
+                   help="customers per repeat in the customer master section (default 300; 0 skips it)")
     args = p.parse_args(argv)
     if args.no_sqlite and not args.pg:
         p.error("--no-sqlite needs --pg")
-    if min(args.rows, args.iterations, args.repeats) < 1 or args.warmup < 0:
+    if min(args.rows, args.iterations, args.repeats) < 1 or min(args.warmup, args.customers) < 0:
         p.error("--rows, --iterations and --repeats must be positive")
     return args
 
@@ -201,6 +203,9 @@ def run_backend(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
         if args.profile:
             log(f"{backend.name}: profiling docframe")
             out["profile"] = _profile(df, n)
+        if args.customers:
+            out["customer_master"] = customer_master.run_section(
+                backend.urls["customer"], backend.name, args.customers, reps, warm, args.profile, log)
         return out
     finally:
         for side in sides:
@@ -246,6 +251,8 @@ def render(results: dict[str, Any]) -> str:
             f"{st['django']['links=3,rows=3'][c]['count']:>24}" for c in cases[:2]))
         lines.append(f"independent of link fields and child rows: {'yes' if st['independent'] else 'NO'}"
                      f"  (target: yes; met: {'yes' if st['independent'] else 'NO'})")
+        if section := b.get("customer_master"):
+            lines.extend(customer_master.render_section(section, args["repeats"], args["customers"]))
         for w in b["warnings"]:
             lines.append(f"WARNING: {w}")
         for op, text in b.get("profile", {}).items():
@@ -283,8 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "generated": dt.datetime.now().isoformat(timespec="seconds"),
             "versions": _versions(),
             "args": {"rows": args.rows, "iterations": args.iterations, "repeats": args.repeats,
-                     "warmup": args.warmup, "pg": bool(args.pg)},
-            "targets": {op: t[1] for op, t in TARGETS.items()} | {"statements": "independent of links and rows"},
+                     "warmup": args.warmup, "customers": args.customers, "pg": bool(args.pg)},
+            "targets": {op: t[1] for op, t in TARGETS.items()} | {"statements": "independent of links and rows",
+                                                                   "customer_master": customer_master.TARGET},
             "backends": {},
         }
         for backend in backends:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from engine.db import normalize_url
 from engine.demo import demo_files, load_demo, read_demo
 from engine.errors import DocframeError, HookError, MetaError
+from engine.fixtures import fixture_files
 from engine.hooks import HookRegistry
 from engine.site import DEFAULT_APP_DIR, App, Site, load_app_doctypes
 
@@ -120,15 +121,29 @@ def _migrate(site: Site, *, dry_run: bool, force: bool) -> None:
         for line in plan.lines():
             click.echo(f"  {line}")
         click.echo(f"Database is up to date ({where}).")
-        return
-    click.echo(f"Plan for {where}:")
-    for line in plan.lines():
-        click.echo(f"  {line}")
+    else:
+        click.echo(f"Plan for {where}:")
+        for line in plan.lines():
+            click.echo(f"  {line}")
+        if dry_run:
+            click.echo(f"Dry run: {len(plan.steps)} step(s) not applied.")
+    has_fixtures = bool(fixture_files(site.app.root))
     if dry_run:
-        click.echo(f"Dry run: {len(plan.steps)} step(s) not applied.")
+        if has_fixtures:
+            _echo_installed(plan.installed, "Would install")
         return
-    done = site.migrate(force=force)
-    click.echo(f"Applied {len(done.steps)} step(s).")
+    done = site.migrate(force=force) if plan else site.migrate()
+    if plan:
+        click.echo(f"Applied {len(done.steps)} step(s).")
+    if has_fixtures:
+        _echo_installed(done.installed, "Installed")
+
+
+def _echo_installed(installed: list[Any], verb: str) -> None:
+    """'Installed N standard record(s).' (fixtures/*.yaml) and one line per record."""
+    click.echo(f"{verb} {len(installed)} standard record(s){':' if installed else '.'}")
+    for record in installed:
+        click.echo(f"  {record}")
 
 
 @docframe.command()

@@ -415,3 +415,166 @@ class Expression:
 def compile_expression(source: str) -> Expression:
     """Compile ``source`` (cached); raises :class:`ExpressionError` if it is invalid."""
     return Expression(source)
+
+
+# ------------------------------------------------------------ record rules
+#
+# Record-rule conditions become SQL WHERE clauses (engine/permissions.py), so they use a
+# subset of the language that SQL can express exactly. ``rule_tree`` parses that subset
+# into a small tree of tuples:
+#
+#   ("or", (node, ...)) | ("and", (node, ...)) | ("not", node) | ("const", bool)
+#   ("truthy", field) | ("cmp", field, op, operand)
+#   operand := ("lit", value) | ("user", attr) | ("list", (value, ...))
+#
+# ``op`` is always written with the field on the left (``5 < qty`` becomes ``qty > 5``).
+
+RULE_USER_ATTRIBUTES = ("name", "email", "full_name")
+_MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_RuleNode = tuple[Any, ...]
+
+
+class _RuleParser:
+    """Recursive descent over the same tokens as :class:`_Parser`, building a tree."""
+
+    def __init__(self, source: str):
+        compile_expression(source)  # syntax errors are reported as for any expression
+        self.src = source
+        start = len(source) - len(source.lstrip())
+        if source.startswith("eval:", start):
+            start += len("eval:")
+        self.tokens = _tokenize(source, start)
+        self.tok = next(self.tokens)
+
+    def unsupported(self, what: str, col: int) -> ExpressionError:
+        return ExpressionError(f"{what} is not supported in record rules", self.src, col)
+
+    def advance(self) -> _Token:
+        tok, self.tok = self.tok, next(self.tokens)
+        return tok
+
+    def accept(self, kind: str, text: str) -> bool:
+        if self.tok.kind == kind and self.tok.text == text:
+            self.advance()
+            return True
+        return False
+
+    def parse(self) -> _RuleNode:
+        node = self.parse_chain("or")
+        if self.tok.kind != "eof":
+            raise self.unsupported(f"{self.tok.text!r} here", self.tok.col)
+        return node
+
+    def parse_chain(self, word: str) -> _RuleNode:
+        inner = self.parse_not if word == "and" else (lambda: self.parse_chain("and"))
+        items = [inner()]
+        while self.accept("name", word):
+            items.append(inner())
+        return items[0] if len(items) == 1 else (word, tuple(items))
+
+    def parse_not(self) -> _RuleNode:
+        if self.accept("name", "not"):
+            return ("not", self.parse_not())
+        return self.parse_condition()
+
+    def parse_condition(self) -> _RuleNode:
+        col = self.tok.col
+        left = self.parse_operand()
+        op = None
+        if self.tok.text in _COMPARISONS and self.tok.kind in ("op", "name"):
+            op = self.advance().text
+        elif self.tok.kind == "name" and self.tok.text == "not":
+            self.advance()
+            self.advance()  # "in" (the expression compiled, so it is there)
+            op = "not in"
+        if op is None:
+            if left[0] == "node":
+                return left[1]  # type: ignore[no-any-return]
+            if left[0] == "field":
+                return ("truthy", left[1])
+            if left[0] == "lit" and isinstance(left[1], bool):
+                return ("const", left[1])
+            raise self.unsupported("a condition that is not a comparison, a field or true/false", col)
+        right_col = self.tok.col
+        right = self.parse_operand()
+        if "node" in (left[0], right[0]):
+            raise self.unsupported("a comparison of a parenthesised condition", col)
+        if left[0] != "field" and right[0] == "field" and op in _MIRRORED:
+            left, right, op = right, left, _MIRRORED[op]
+        if left[0] != "field":
+            raise self.unsupported(f"a comparison without a document field on one side ({op!r})", col)
+        if right[0] == "field":
+            raise self.unsupported("comparing two document fields", right_col)
+        if op in ("in", "not in"):
+            if right[0] != "list":
+                raise self.unsupported(f"{op!r} with anything but a list of values", right_col)
+        elif right[0] == "list":
+            raise self.unsupported(f"comparing a field with a list using {op!r}", right_col)
+        return ("cmp", left[1], op, right)
+
+    def parse_operand(self) -> tuple[str, Any]:
+        tok = self.tok
+        if tok.kind in ("num", "str"):
+            self.advance()
+            return ("lit", tok.value)
+        if tok.kind == "op" and tok.text == "-":
+            self.advance()
+            if self.tok.kind != "num":
+                raise self.unsupported("'-' of anything but a number", tok.col)
+            return ("lit", -self.advance().value)
+        if self.accept("op", "("):
+            node = self.parse_chain("or")
+            self.accept("op", ")")
+            return ("node", node)
+        if self.accept("op", "["):
+            values: list[Any] = []
+            while not (self.tok.kind == "op" and self.tok.text == "]"):
+                item = self.parse_operand()
+                if item[0] != "lit":
+                    raise self.unsupported("a list item that is not a literal value", self.tok.col)
+                values.append(item[1])
+                if not self.accept("op", ","):
+                    break
+            self.accept("op", "]")
+            return ("list", tuple(values))
+        if tok.kind == "name" and tok.text in _CONSTANTS:
+            self.advance()
+            return ("lit", _CONSTANTS[tok.text])
+        if tok.kind != "name":
+            raise self.unsupported(f"{tok.text!r}", tok.col)
+        self.advance()
+        scope, name = "doc", tok.text
+        if self.tok.kind == "op" and self.tok.text == ".":
+            self.advance()
+            scope, name = tok.text, self.advance().text
+        if scope == "user":
+            if name not in RULE_USER_ATTRIBUTES:
+                allowed = ", ".join(f"user.{a}" for a in RULE_USER_ATTRIBUTES)
+                raise self.unsupported(f"user.{name} (use {allowed})", tok.col)
+            return ("user", name)
+        return ("field", name)
+
+
+@functools.lru_cache(maxsize=1024)
+def rule_tree(source: str) -> _RuleNode:
+    """The record-rule tree of ``source``; raises :class:`ExpressionError` for anything SQL cannot express.
+
+    Supported: comparisons (== != < <= > >= in, not in with a list of literals) between a
+    document field and a literal or ``user.name`` / ``user.email`` / ``user.full_name``;
+    ``and``, ``or``, ``not``; a bare field (its truthiness); ``true`` / ``false``.
+    """
+    if not isinstance(source, str):
+        raise TypeError(f"expression source must be a str, not {type(source).__name__}")
+    return _RuleParser(source).parse()
+
+
+def rule_fields(tree: _RuleNode) -> frozenset[str]:
+    """The document fields a record-rule tree reads."""
+    kind = tree[0]
+    if kind in ("or", "and"):
+        return frozenset().union(*(rule_fields(t) for t in tree[1]))
+    if kind == "not":
+        return rule_fields(tree[1])
+    if kind in ("truthy", "cmp"):
+        return frozenset((tree[1],))
+    return frozenset()

@@ -85,6 +85,15 @@ class Naming:
     separator: str = "-"
 
 
+@dataclass(frozen=True, slots=True)
+class RecordRule:
+    """Users with one of ``roles`` see only the records for which ``condition`` holds."""
+
+    roles: tuple[str, ...]
+    condition: str
+    description: str | None = None
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of a doctype, with its YAML keys and derived facts."""
@@ -155,6 +164,7 @@ class DocType:
     is_child: bool = False
     is_submittable: bool = False
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    record_rules: tuple[RecordRule, ...] = ()
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -165,6 +175,8 @@ class DocType:
             object.__setattr__(self, "fields", tuple(self.fields))
         if not isinstance(self.search_fields, tuple):
             object.__setattr__(self, "search_fields", tuple(self.search_fields))
+        if not isinstance(self.record_rules, tuple):
+            object.__setattr__(self, "record_rules", tuple(self.record_rules))
 
     def __hash__(self) -> int:
         return hash((self.name, self.source))
@@ -391,7 +403,10 @@ class MetaLoader:
             sort_field=raw.get("sort_field", "modified"), sort_order=raw.get("sort_order", "desc"),
             track_changes=bool(raw.get("track_changes")), is_tree=is_tree, parent_field=parent_field,
             is_child=bool(raw.get("is_child")), is_submittable=bool(raw.get("is_submittable")),
-            permissions=raw.get("permissions") or {}, source=file,
+            permissions=raw.get("permissions") or {},
+            record_rules=tuple(RecordRule(tuple(r["roles"]), r["condition"], r.get("description"))
+                               for r in raw.get("record_rules") or ()),
+            source=file,
         )
         self.check_doctype(doctype, raw)
         return doctype
@@ -491,7 +506,7 @@ class MetaLoader:
                 bad(s, f"search_fields: {s!r} is not a searchable field{_did_you_mean(s, names)}")
         if dt.is_child:
             given = [k for k in ("is_tree", "is_submittable", "track_changes") if raw.get(k)]
-            given += [k for k in ("permissions", "naming") if k in raw]
+            given += [k for k in ("permissions", "naming", "record_rules") if k in raw]
             if given:
                 bad(None, f"a child doctype cannot have {', '.join(given)} (its rows belong to the parent)")
             for f in dt.table_fields:
@@ -506,6 +521,15 @@ class MetaLoader:
                 bad("is_group", "is_group of a tree doctype must be a Check field")
         for f in dt.fields:
             self.check_expressions(dt, f)
+        if not dt.is_child:
+            self.check_record_rules(dt)
+
+    def check_record_rules(self, dt: DocType) -> None:
+        from engine.permissions import rule_problems  # imported late: permissions imports this module
+
+        for i, rule in enumerate(dt.record_rules, 1):
+            for fieldname, message in rule_problems(dt, rule.condition, self.dropped.get(dt.name, set())):
+                self.problem(dt.source, dt.name, fieldname, f"record_rules[{i}] {rule.condition!r}: {message}")
 
     def check_expressions(self, dt: DocType, f: Field) -> None:
         for key in _DEPENDS_KEYS:

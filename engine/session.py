@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from engine import lifecycle, query
+from engine import lifecycle, permissions, query
 from engine.db import begin_write
 from engine.document import Document, Flags
 from engine.errors import DoesNotExistError, InvalidValueError
@@ -36,6 +36,7 @@ class Session:
         self.flags = Flags(flags or {})
         self._conn: sa.Connection | None = None
         self._depth = 0
+        self._user_context: Any = None  # engine.permissions.UserContext, read on first use
 
     # ------------------------------------------------------------ plumbing
     @property
@@ -164,7 +165,13 @@ class Session:
                 rows.append(child)
             doc._data[f.name] = rows
         doc.snapshot()
+        if meta.record_rules:
+            permissions.check_read(self, doc)  # a record rule hides it: 403, not 404
         return doc
+
+    def roles(self) -> frozenset[str]:
+        """The session user's roles (their User record's Has Role rows; read once per Session)."""
+        return permissions.user_context(self).roles
 
     def _select_by_name(self, doctype: str, for_update: bool) -> sa.Select:
         t = self.site.table(doctype)

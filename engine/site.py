@@ -112,17 +112,27 @@ class Site:
             return built
 
     def permission_conditions(self, session: Session, doctype: str) -> list[sa.ColumnElement[bool]]:
-        """Record-level conditions for the session's user (none until roles are enforced)."""
-        return []
+        """Record-level conditions for the session's user: the doctype's record rules as SQL."""
+        from engine.permissions import conditions
+
+        return conditions(session, doctype)
 
     # ------------------------------------------------------------- sessions
     def session(self, user: str = "Administrator", **flags: Any) -> Session:
         return Session(self, user, flags)
 
     def migrate(self, *, dry_run: bool = False, force: bool = False) -> Plan:
+        """Bring the schema in line with the YAML, then install the app's missing standard records.
+
+        Returns the Plan; ``plan.installed`` lists the standard records installed (with
+        ``dry_run``: the ones that would be), see :mod:`engine.fixtures`.
+        """
+        from engine.fixtures import install_fixtures
         from engine.sync import migrate
 
-        return migrate(self, dry_run=dry_run, force=force)
+        plan = migrate(self, dry_run=dry_run, force=force)
+        plan.installed = install_fixtures(self, dry_run=dry_run)
+        return plan
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -82,6 +82,7 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     applied: bool = False
+    installed: list[Any] = field(default_factory=list)  # standard records (engine.fixtures.Installed), set by Site
 
     def __bool__(self) -> bool:
         return bool(self.steps)

@@ -33,7 +33,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict, list
     tmp = tmp_path_factory.mktemp("bench")
     output = tmp / "results.json"
     cmd = [sys.executable, "-m", "bench", "--rows", "1000", "--iterations", "10", "--repeats", "1",
-           "--warmup", "2", "--cache-dir", str(tmp / "cache"), "--output", str(output)]
+           "--warmup", "2", "--customers", "8", "--cache-dir", str(tmp / "cache"), "--output", str(output)]
     backends = ["sqlite"]
     if pg := _pg_url():
         cmd += ["--pg", pg]
@@ -79,3 +79,22 @@ def test_json_has_every_figure(bench_run: tuple[str, dict, list[str]]) -> None:
             assert all(c["count"] > 0 for c in counts.values())
         for system in ("core", "django"):
             assert statements[system]["links=3,rows=3"]["insert, new name"]["count"] > 0
+
+
+def test_customer_master_section(bench_run: tuple[str, dict, list[str]]) -> None:
+    """Issue 3: customers through the bundled app's full pipeline against Django, with statements per save."""
+    stdout, results, _ = bench_run
+    assert "Customer master (issue 3)" in stdout
+    assert "insert Customer (full pipeline)" in stdout
+    assert "SQL statements per customer save" in stdout
+    assert results["args"]["customers"] == 8
+    for backend in results["backends"].values():
+        section = backend["customer_master"]
+        for system in ("docframe", "django"):
+            assert set(section[system]) == set(FIGURES)
+            assert section[system]["ops_per_s"] > 0 and section[system]["iterations"] == 8
+            for case in ("insert, new name", "insert, duplicate name"):
+                counts = section["statements"][system][case]
+                assert counts["count"] > 0 and counts["by_kind"]["INSERT"] >= 5  # customer, 3 rows, account, version
+        assert section["docframe_vs_django_throughput"] > 0
+        assert isinstance(section["met"], bool) and section["target"]

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from engine import Site
 from engine.cli import docframe
+from engine.demo import demo_files, read_demo
 
 WIDGET = """\
 name: Widget
@@ -51,7 +52,8 @@ def write_app(root: Path, files: dict[str, str]) -> Path:
 def test_check_bundled_app_passes(run):
     result = run("check")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "OK: 3 doctypes"
+    bundled = len(list((Path(__file__).resolve().parents[2] / "doctypes").glob("*.yaml")))
+    assert result.stdout.strip() == f"OK: {bundled} doctypes"
 
 
 BROKEN = {
@@ -169,10 +171,11 @@ def test_demo_creates_database_with_bundled_data(run, tmp_path):
     result = run("demo")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "Loaded 25 documents" in out
-    counts = {line.split()[-1]: " ".join(line.split()[:-1]) for line in out.splitlines() if line.startswith("  ")}
-    assert counts.get("13") == "Customer" and counts.get("5") == "Customer Group" and counts.get("7") == "Territory"
-    assert "site = Site(" in out and "s.get_list('Customer'" in out
+    bundled = read_demo(demo_files(Path(__file__).resolve().parents[2]))
+    assert f"Loaded {len(bundled)} documents" in out
+    counts = {" ".join(line.split()[:-1]): line.split()[-1] for line in out.splitlines() if line.startswith("  ")}
+    assert (counts.get("Customer"), counts.get("Customer Group"), counts.get("Territory")) == ("15", "6", "6")
+    assert "site = Site(" in out and "s.get_list('" in out
     site = Site(f"sqlite:///{tmp_path / 'demo.db'}")
     with site.session() as s:
         smiths = s.get_list("Customer", fields=["name", "territory"], filters={"customer_name": "John Smith"},
@@ -180,7 +183,7 @@ def test_demo_creates_database_with_bundled_data(run, tmp_path):
         assert smiths == [{"name": "John Smith", "territory": "United States"},
                           {"name": "John Smith-1", "territory": "Germany"}]
         europe = s.get_count("Customer", filters={"territory": ["descendants of", "Europe"]})
-        assert europe == 6
+        assert europe == 7
     site.dispose()
 
     again = run("demo")
@@ -214,4 +217,5 @@ def test_demo_only_on_sqlite(run):
 def test_console_entry_point(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "engine.cli", "check"], capture_output=True, text=True,
                           cwd=tmp_path, timeout=60)
-    assert (proc.returncode, proc.stdout.strip()) == (0, "OK: 3 doctypes")
+    bundled = len(list((Path(__file__).resolve().parents[2] / "doctypes").glob("*.yaml")))
+    assert (proc.returncode, proc.stdout.strip()) == (0, f"OK: {bundled} doctypes")

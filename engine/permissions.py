@@ -1,0 +1,271 @@
+"""Record rules: which records of a doctype a user may read.
+
+A doctype's ``record_rules`` (YAML) each name roles and a condition. For a session
+whose user is not Administrator:
+
+* the user's roles are the ``Has Role`` rows of their User record (read once per Session);
+* a user with no role named in any rule of the doctype is not restricted;
+* a user with a role listed in the doctype's ``permissions`` that no rule names is not
+  restricted either (e.g. Sales Manager sees everything while Sales User sees their own);
+* otherwise the user sees only the records matching the OR of the conditions of the rules
+  whose roles they have.
+
+The same decision is made two ways that agree: :func:`conditions` translates the
+conditions to SQL for list queries and counts, :func:`can_read` evaluates them on a
+loaded document (``Session.get_doc`` raises :class:`~engine.errors.PermissionError`).
+
+Conditions use the SQL-expressible subset of the expression language (see
+:func:`engine.expressions.rule_tree`). The SQL keeps the expression language's
+two-valued logic: a comparison with an empty (NULL) field is false, ``!=`` is true,
+``not`` inverts exactly. Text comparisons follow the database's collation (on MariaDB
+case-insensitive), as everywhere in queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from engine.errors import PermissionError
+from engine.expressions import ExpressionError, compile_expression, rule_fields, rule_tree
+from engine.meta import DocType, RecordRule
+
+if TYPE_CHECKING:
+    from engine.document import Document
+    from engine.session import Session
+
+ADMINISTRATOR = "Administrator"
+
+_STANDARD_KINDS = {"name": "text", "owner": "text", "modified_by": "text", "creation": "datetime",
+                   "modified": "datetime", "docstatus": "number", "idx": "number"}
+_TEXT_TYPES = frozenset({"Data", "Small Text", "Text", "Long Text", "Select", "Link", "Dynamic Link", "Read Only"})
+_KIND_OF_TYPE = {"Int": "number", "Float": "number", "Currency": "number", "Percent": "number", "Check": "number",
+                 "Date": "date", "Datetime": "datetime", "Time": "time"}
+_SQL_ORDER: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+# ------------------------------------------------------------------ metadata checks
+
+def field_kind(meta: DocType, name: str) -> str | None:
+    """How a field compares in record rules: text, number, date, datetime, time; None if it cannot."""
+    if name in _STANDARD_KINDS:
+        return _STANDARD_KINDS[name]
+    f = meta.get_field(name)
+    if f is None or not f.has_column:
+        return None
+    if f.type in _TEXT_TYPES:
+        return "text"
+    return _KIND_OF_TYPE.get(f.type)
+
+
+def _literal_value(kind: str, value: Any) -> Any:
+    """``value`` as the field's kind binds it; raises ValueError when the two cannot be compared."""
+    if value is None:
+        return None
+    if kind == "number":
+        if isinstance(value, (bool, int, Decimal)):
+            return int(value) if isinstance(value, bool) else value
+    elif kind == "text":
+        if isinstance(value, str):
+            return value
+    elif isinstance(value, str):
+        try:
+            if kind == "date" and len(value) == 10:
+                return dt.date.fromisoformat(value)
+            if kind == "datetime":
+                parsed = dt.datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    return parsed
+            if kind == "time":
+                return dt.time.fromisoformat(value)
+        except ValueError:
+            pass
+        example = {"date": "2024-01-31", "datetime": "2024-01-31 09:30:00", "time": "09:30:00"}[kind]
+        raise ValueError(f"{value!r} is not a {kind} like {example!r}")
+    raise ValueError(f"{value!r} cannot be compared with a {kind} field")
+
+
+def rule_problems(meta: DocType, source: str, dropped: Iterable[str] = ()) -> list[tuple[str | None, str]]:
+    """What is wrong with a record-rule condition of ``meta`` as (fieldname, message); empty if fine."""
+    try:
+        compile_expression(source)
+        tree = rule_tree(source)
+    except ExpressionError as exc:
+        return [(None, str(exc))]
+    skip = set(dropped)
+    problems: list[tuple[str | None, str]] = []
+    for name in sorted(rule_fields(tree) - skip):
+        if name not in meta.column_names:
+            problems.append((name, f"refers to unknown field {name!r}"))
+        elif field_kind(meta, name) is None:
+            problems.append((name, f"field {meta.label_of(name)} ({name}) of type "
+                                   f"{meta.fields_by_name[name].type} cannot be used in record rules"))
+    if problems:
+        return problems
+
+    def walk(node: tuple[Any, ...]) -> None:
+        kind = node[0]
+        if kind in ("or", "and"):
+            for item in node[1]:
+                walk(item)
+        elif kind == "not":
+            walk(node[1])
+        elif kind == "cmp":
+            _, name, op, (what, value) = node
+            if name in skip:
+                return
+            fkind = field_kind(meta, name)
+            label = f"{meta.label_of(name)} ({name})"
+            if what == "user":
+                if fkind != "text" or op not in ("==", "!="):
+                    problems.append((name, f"user.{value} can only be compared with == or != to a text field, "
+                                           f"not {op!r} to {label}"))
+                return
+            values = value if what == "list" else (value,)
+            if value is None and op not in ("==", "!="):
+                problems.append((name, f"{label} {op} null is never true; use == or != with null"))
+            for v in values:
+                try:
+                    _literal_value(fkind, v)  # type: ignore[arg-type]
+                except ValueError as exc:
+                    problems.append((name, f"{label}: {exc}"))
+
+    walk(tree)
+    return problems
+
+
+# ------------------------------------------------------------------------- the user
+
+@dataclass(frozen=True)
+class UserContext:
+    """The session user as record rules see it."""
+
+    name: str
+    email: str | None
+    full_name: str | None
+    roles: frozenset[str]
+
+    def as_mapping(self) -> dict[str, Any]:
+        return {"name": self.name, "email": self.email, "full_name": self.full_name}
+
+
+def user_context(session: Session) -> UserContext:
+    """The session user's name, email, full name and roles (read once per Session).
+
+    Administrator has every role; a user without a User record has none.
+    """
+    cached: UserContext | None = getattr(session, "_user_context", None)
+    if cached is not None and cached.name == session.user:
+        return cached
+    site, name = session.site, session.user
+    user_t, role_t = site.table("User"), site.table("Has Role")
+    with session._reading() as conn:
+        row = conn.execute(sa.select(user_t.c.name, user_t.c.email, user_t.c.full_name)
+                           .where(site.name_match(user_t, name))).first()
+        roles: frozenset[str] = frozenset()
+        if name == ADMINISTRATOR:  # has every role
+            roles = frozenset(conn.execute(sa.select(site.table("Role").c.name)).scalars())
+        elif row is not None:
+            roles = frozenset(conn.execute(
+                sa.select(role_t.c.role).where(role_t.c.parent == row.name, role_t.c.parenttype == "User",
+                                               role_t.c.role.is_not(None))).scalars())
+    context = UserContext(name, row.email if row else None, row.full_name if row else None, roles)
+    session._user_context = context
+    return context
+
+
+def applicable_rules(session: Session, meta: DocType) -> tuple[RecordRule, ...] | None:
+    """The rules restricting the session user on ``meta``; None when the user sees every record."""
+    if not meta.record_rules or session.user == ADMINISTRATOR or session.flags.ignore_permissions:
+        return None
+    roles = user_context(session).roles
+    ruled = {role for rule in meta.record_rules for role in rule.roles}
+    if not roles & ruled:
+        return None
+    if roles & (set(meta.permissions) - ruled):
+        return None
+    return tuple(rule for rule in meta.record_rules if roles.intersection(rule.roles))
+
+
+# ------------------------------------------------------------------------- the checks
+
+def can_read(session: Session, doc: Document) -> bool:
+    """Whether the session user may read ``doc`` under its doctype's record rules."""
+    rules = applicable_rules(session, doc.meta)
+    if rules is None:
+        return True
+    values = {name: doc.get(name) for name in doc.meta.column_names}
+    user = user_context(session).as_mapping()
+    return any(compile_expression(rule.condition).evaluate(values, user) for rule in rules)
+
+
+def check_read(session: Session, doc: Document) -> None:
+    """Raise PermissionError (403) when a record rule hides ``doc`` from the session user."""
+    if can_read(session, doc):
+        return
+    rules = applicable_rules(session, doc.meta) or ()
+    why = "; ".join(rule.description or rule.condition for rule in rules)
+    raise PermissionError(f"{doc.meta.name} {doc.get('name')!r} is not visible to user {session.user!r}: "
+                          f"restricted by record rule ({why})")
+
+
+def conditions(session: Session, doctype: str) -> list[sa.ColumnElement[bool]]:
+    """SQL conditions equivalent to :func:`can_read` for list queries (empty when unrestricted)."""
+    meta = session.site.get_meta(doctype)
+    rules = applicable_rules(session, meta)
+    if rules is None:
+        return []
+    table = session.site.table(doctype)
+    user = user_context(session).as_mapping()
+    return [sa.or_(*(rule_sql(rule.condition, meta, table, user) for rule in rules))]
+
+
+def rule_sql(source: str, meta: DocType, table: sa.Table, user: dict[str, Any]) -> sa.ColumnElement[bool]:
+    """The SQL condition of one record-rule condition for ``user`` (name, email, full_name)."""
+    return _to_sql(rule_tree(source), meta, table, user)
+
+
+def _to_sql(node: tuple[Any, ...], meta: DocType, table: sa.Table, user: dict[str, Any]) -> sa.ColumnElement[bool]:
+    kind = node[0]
+    if kind == "or":
+        return sa.or_(*(_to_sql(n, meta, table, user) for n in node[1]))
+    if kind == "and":
+        return sa.and_(*(_to_sql(n, meta, table, user) for n in node[1]))
+    if kind == "not":
+        return sa.not_(_to_sql(node[1], meta, table, user))
+    if kind == "const":
+        return sa.true() if node[1] else sa.false()
+    col = table.c[node[1]]
+    fkind = field_kind(meta, node[1])
+    if kind == "truthy":
+        if fkind == "number":
+            return sa.and_(col.is_not(None), col != 0)
+        if fkind == "text":
+            return sa.and_(col.is_not(None), col != "")
+        return col.is_not(None)
+    _, _, op, (what, value) = node
+    if what == "user":
+        value = user.get(value)
+    if what == "list":
+        values = [_literal_value(fkind, v) for v in value]  # type: ignore[arg-type]
+        present = [v for v in values if v is not None]
+        member = sa.and_(col.is_not(None), col.in_(present)) if present else sa.false()
+        if None in values:
+            member = sa.or_(member, col.is_(None))
+        return member if op == "in" else sa.not_(member)
+    value = _literal_value(fkind, value) if what == "lit" else value  # type: ignore[arg-type]
+    if value is None:
+        if op == "==":
+            return col.is_(None)
+        return col.is_not(None) if op == "!=" else sa.false()
+    if op == "!=":
+        return sa.or_(col.is_(None), col != value)
+    return sa.and_(col.is_not(None), _SQL_ORDER[op](col, value))

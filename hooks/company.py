@@ -1,0 +1,22 @@
+"""Company: its chart of accounts and default accounts (SPEC 3.3)."""
+
+from engine import hookimpl
+
+from . import _accounts
+
+
+@hookimpl
+def before_validate(doc):
+    """The abbreviation is stored trimmed, as it is part of every account ID."""
+    if isinstance(doc.abbr, str):
+        doc.abbr = doc.abbr.strip()
+
+
+@hookimpl
+def validate(doc, ctx):
+    _accounts.validate_company(doc, ctx)
+
+
+@hookimpl
+def after_insert(doc, ctx):
+    _accounts.create_chart_of_accounts(doc, ctx)

@@ -1,0 +1,129 @@
+"""Customer rules: identity (type, names), classification defaults, commercial terms, works-at, POS customer."""
+
+from __future__ import annotations
+
+from engine import hookimpl
+from engine.document import Document
+from engine.errors import FieldError
+from engine.session import Session
+
+from . import _accounts, _selling
+from ._selling import fail
+
+DEFAULT_GROUP = "Default Customer Group"
+DEFAULT_TERRITORY = "All Territories"
+
+
+def _full_name(doc: Document) -> str | None:
+    parts = [str(doc.get(f) or "").strip() for f in ("first_name", "last_name")]
+    return " ".join(p for p in parts if p) or None
+
+
+@hookimpl
+def before_naming(doc: Document, ctx: Session) -> None:
+    """An Individual's customer name (and so its ID) is "First Last"."""
+    if doc.get("customer_type") == "Individual" and _full_name(doc):
+        doc.customer_name = _full_name(doc)
+
+
+@hookimpl
+def before_validate(doc: Document, ctx: Session) -> None:
+    """Keep an Individual's name in sync (the ID stays); default group and territory."""
+    if doc.get("customer_type") == "Individual" and _full_name(doc):
+        doc.customer_name = _full_name(doc)
+    if not doc.get("customer_group") and ctx.exists("Customer Group", DEFAULT_GROUP):
+        doc.customer_group = DEFAULT_GROUP
+    if not doc.get("territory") and ctx.exists("Territory", DEFAULT_TERRITORY):
+        doc.territory = DEFAULT_TERRITORY
+    for f in ("customer_number", "alternate_name", "tax_id"):
+        if isinstance(doc.get(f), str):
+            setattr(doc, f, doc.get(f).strip() or None)
+
+
+@hookimpl
+def validate(doc: Document, ctx: Session) -> None:
+    errors: list[FieldError] = []
+    _check_type_fields(doc, errors)
+    group = doc.get("customer_group")
+    if group and ctx.get_value("Customer Group", {"name": group}, "is_group"):
+        fail(errors, doc, "customer_group",
+             f"Customer: Customer Group '{group}' is a group node; choose a customer group that is not a group", group)
+    _selling.check_price_lists(doc, ctx, _selling.MAX_CUSTOMER_PRICE_LISTS, errors)
+    _selling.check_credit_limits(doc, errors)
+    _selling.check_tax_id(doc, errors)
+    _selling.check_bank_accounts(doc, errors)
+    _selling.check_sales_team(doc, ctx, errors)
+    _check_works_at(doc, ctx, errors)
+    _check_anonymous_pos(doc, ctx, errors)
+    _selling.raise_errors(errors)
+
+
+def _check_type_fields(doc: Document, errors: list[FieldError]) -> None:
+    if doc.get("customer_type") == "Company":
+        for f in ("first_name", "last_name"):
+            if doc.get(f):
+                fail(errors, doc, f, f"Customer: {doc.meta.fields_by_name[f].label} '{doc.get(f)}' is only for an "
+                     "Individual customer; a Company has a customer name", doc.get(f))
+    elif doc.get("legal_form"):
+        fail(errors, doc, "legal_form", f"Customer: Legal Form '{doc.legal_form}' is only for a Company customer, "
+             "not an Individual", doc.legal_form)
+
+
+def _check_works_at(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
+    target = doc.get("works_at")
+    if not target:
+        return
+    if doc.get("customer_type") != "Individual":
+        fail(errors, doc, "works_at", f"Customer: Works At '{target}' is only for an Individual customer; "
+             "a Company cannot work at another customer", target)
+        return
+    if doc.name and target.lower() == str(doc.name).lower():
+        fail(errors, doc, "works_at", f"Customer: Works At '{target}' is the customer itself; a person works at "
+             "a Company customer", target)
+        return
+    kind = ctx.get_value("Customer", {"name": target}, "customer_type")
+    if kind and kind != "Company":
+        fail(errors, doc, "works_at", f"Customer: Works At '{target}' is an {kind} customer; a person can only "
+             "work at a Company customer", target)
+    before = doc.get_doc_before_save()
+    changed = before is None or (before.get("works_at") or "") != target
+    if changed and doc.name and _selling.has_invoices(ctx, doc.name):
+        fail(errors, doc, "works_at", f"Customer: Works At '{target}' cannot be set for '{doc.name}': the customer "
+             "already has invoices", target)
+
+
+def _check_anonymous_pos(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
+    if not doc.get("is_anonymous_pos"):
+        return
+    company = doc.get("company")
+    if not company:
+        fail(errors, doc, "company", "Customer: Company is required for an Anonymous POS Customer "
+             "(one anonymous customer per company)", None)
+        return
+    filters = {"is_anonymous_pos": 1, "company": company}
+    if doc.name:
+        filters["name"] = ["!=", doc.name]
+    other = ctx.get_value("Customer", filters, "name")
+    if other:
+        fail(errors, doc, "is_anonymous_pos", f"Customer: Anonymous POS Customer is already '{other}' for Company "
+             f"'{company}'; at most one per company", 1)
+
+
+@hookimpl
+def before_save(doc: Document, ctx: Session) -> None:
+    _accounts.ensure_receivable_account(doc, ctx)
+
+
+@hookimpl
+def after_rename(doc: Document, ctx: Session, old: str, new: str) -> None:
+    _accounts.rename_party_accounts(ctx, "Customer", old, new)
+
+
+@hookimpl
+def after_insert(doc: Document, ctx: Session) -> None:
+    _accounts.create_pending_accounts(doc, ctx)
+
+
+@hookimpl
+def on_trash(doc: Document, ctx: Session) -> None:
+    _accounts.delete_party_accounts(doc, ctx)
