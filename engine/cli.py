@@ -179,7 +179,8 @@ def demo(cfg: Config, demo_db: str, reset: bool) -> None:
     width = max(len(d) for d in counts)
     for doctype, n in counts.items():
         click.echo(f"  {doctype:<{width}}  {n}")
-    _print_usage(url, cfg.app_dir, docs[-1].doctype, site)
+    # Show the doctype the demo is mostly about (the most documents), not whichever loaded last.
+    _print_usage(url, cfg.app_dir, max(counts, key=lambda d: counts[d]), site)
 
 
 def _demo_target(value: str) -> tuple[str, Path]:
