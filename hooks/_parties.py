@@ -283,3 +283,35 @@ def contact_persons(ctx: Any, company_customer: str) -> list[str]:
     """Individual customers who work at the Company customer (listed on its card, selectable as contact)."""
     return ctx.get_list("Customer", filters={"works_at": company_customer, "customer_type": "Individual"},
                         order_by="name asc", pluck="name")
+
+
+# ----------------------------------------------------------- party changes
+def unlink_party(ctx: Any, doctype: str, name: str) -> None:
+    """Before a party is deleted: drop its link rows from contacts and addresses.
+
+    As in ERPNext, a contact or address left linked to nothing is deleted with the
+    party; one still linked elsewhere is saved without the row (its primary/default
+    flags move as usual). All in the deleting transaction.
+    """
+    key = name.lower()
+    for parent_doctype in ("Contact", "Address"):
+        linked = ctx.get_list(parent_doctype, ["name"], [
+            ["Dynamic Link", "link_doctype", "=", doctype], ["Dynamic Link", "link_name", "=", name],
+        ], pluck="name")
+        for parent_name in linked:
+            parent = ctx.get_doc(parent_doctype, parent_name)
+            keep = [r for r in parent.links if not (r.link_doctype == doctype and (r.link_name or "").lower() == key)]
+            if keep:
+                parent.links = keep
+                parent.save()
+            else:
+                parent.delete()
+
+
+def refresh_link_titles(ctx: Any, doctype: str, name: str, title: str | None) -> None:
+    """Keep the ``link_title`` shown on contacts and addresses in step with the party's name."""
+    t = ctx.site.table("Dynamic Link")
+    ctx.conn.execute(
+        t.update().where(t.c.link_doctype == doctype, t.c.link_name == name, t.c.link_title != title)
+        .values(link_title=title)
+    )

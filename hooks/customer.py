@@ -7,7 +7,7 @@ from engine.document import Document
 from engine.errors import FieldError
 from engine.session import Session
 
-from . import _accounts, _selling
+from . import _accounts, _parties, _selling
 from ._selling import fail
 
 DEFAULT_GROUP = "Default Customer Group"
@@ -125,5 +125,13 @@ def after_insert(doc: Document, ctx: Session) -> None:
 
 
 @hookimpl
+def on_update(doc: Document, ctx: Session) -> None:
+    before = doc.get_doc_before_save()
+    if before is not None and before.customer_name != doc.customer_name:
+        _parties.refresh_link_titles(ctx, "Customer", doc.name, doc.customer_name)
+
+
+@hookimpl
 def on_trash(doc: Document, ctx: Session) -> None:
     _accounts.delete_party_accounts(doc, ctx)
+    _parties.unlink_party(ctx, "Customer", doc.name)

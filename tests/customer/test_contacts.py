@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import LinkExistsError, ValidationError
+from engine import hookimpl
+from engine.errors import ValidationError
 from engine.hooks import _import_package
 
 HOOKS = Path(__file__).resolve().parent.parent.parent / "hooks"
@@ -140,11 +141,40 @@ def test_taking_the_flag_off_moves_it_to_another_contact_but_the_only_contact_st
     assert _primary(cm, "Customer", "Acme Corp") == ["Raj"]
 
 
-def test_a_customer_with_contacts_cannot_be_deleted(cm):
+def test_deleting_a_customer_unlinks_its_contacts_and_deletes_orphans(cm):
+    _customer(cm, "Acme Corp")
+    cm.insert("Supplier", supplier_name="Parts Ltd")
+    _contact(cm, "Jane", ("Customer", "Acme Corp"))
+    _contact(cm, "Raj", ("Customer", "Acme Corp"), ("Supplier", "Parts Ltd"))
+    cm.delete_doc("Customer", "Acme Corp")
+    assert not cm.exists("Contact", "Jane")  # linked to nothing else: deleted with the customer
+    raj = cm.get_doc("Contact", "Raj")
+    assert [(r.link_doctype, r.link_name) for r in raj.links] == [("Supplier", "Parts Ltd")]
+
+
+def test_deleting_a_customer_is_one_transaction(cm, site_hook):
     _customer(cm, "Acme Corp")
     _contact(cm, "Jane", ("Customer", "Acme Corp"))
-    with pytest.raises(LinkExistsError, match="Contact"):
+
+    class Refuse:
+        @hookimpl
+        def after_delete(self, doc):
+            raise ValidationError("refused by test")
+
+    site_hook("Customer", Refuse())
+    with pytest.raises(ValidationError, match="refused by test"):
         cm.delete_doc("Customer", "Acme Corp")
+    assert cm.exists("Customer", "Acme Corp")
+    assert [r.link_name for r in cm.get_doc("Contact", "Jane").links] == ["Acme Corp"]
+
+
+def test_renamed_party_title_follows_on_contacts(cm):
+    cm.insert("Supplier", supplier_name="Parts Ltd")
+    _contact(cm, "Jane", ("Supplier", "Parts Ltd"))
+    supplier = cm.get_doc("Supplier", "Parts Ltd")
+    supplier.supplier_name = "Parts Limited"
+    supplier.save()
+    assert cm.get_doc("Contact", "Jane").links[0].link_title == "Parts Limited"
 
 
 def test_customers_for_user(cm_site, cm):
@@ -206,3 +236,16 @@ def test_concurrent_first_contacts_give_exactly_one_primary(cm_site, cm):
     assert errors == []
     assert cm.get_count("Contact") == 4
     assert len(_primary(cm, "Customer", "Acme Corp")) == 1
+
+
+@pytest.fixture
+def site_hook(cm_site):
+    registered = []
+
+    def register(doctype, plugin):
+        cm_site.hooks.register(doctype, plugin)
+        registered.append(plugin)
+
+    yield register
+    for plugin in registered:
+        cm_site.hooks.unregister(plugin)
