@@ -345,12 +345,12 @@ def next_counter(ctx: Session, doctype: str, key: str, largest_used: Callable[[]
     t = ctx.site.counter_table
     counter_key = _counter_key(t, doctype, key)
     returning = conn.dialect.name != "mysql"  # MariaDB has no UPDATE ... RETURNING
-    bump = t.update().where(t.c.name == counter_key).values(current=t.c.current + 1)
+    bump = ctx.site.statement(("counter_bump", returning), lambda: _bump_statement(t, returning))
     if returning:
-        number = conn.execute(bump.returning(t.c.current)).scalar()
+        number = conn.execute(bump, {"key": counter_key}).scalar()
         if number is not None:
             return int(number)
-    elif conn.execute(bump).rowcount:
+    elif conn.execute(bump, {"key": counter_key}).rowcount:
         return int(conn.execute(sa.select(t.c.current).where(t.c.name == counter_key)).scalar_one())
     start = int(largest_used()) + 1
     upsert = _upsert_increment(conn.dialect.name, t, counter_key, start)
@@ -358,6 +358,11 @@ def next_counter(ctx: Session, doctype: str, key: str, largest_used: Callable[[]
         return int(conn.execute(upsert.returning(t.c.current)).scalar_one())
     conn.execute(upsert)
     return int(conn.execute(sa.select(t.c.current).where(t.c.name == counter_key)).scalar_one())
+
+
+def _bump_statement(t: sa.Table, returning: bool) -> Any:
+    bump = t.update().where(t.c.name == sa.bindparam("key")).values(current=t.c.current + 1)
+    return bump.returning(t.c.current) if returning else bump
 
 
 def _upsert_increment(dialect: str, t: sa.Table, key: str, start: int) -> Any:

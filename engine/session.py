@@ -199,9 +199,12 @@ class Session:
         self.get_doc(doctype, name).delete()
 
     def exists(self, doctype: str, name: str) -> bool:
-        t = self.site.table(doctype)
-        with self._reading() as conn:
-            return conn.execute(sa.select(t.c.name).where(self.site.name_match(t, name))).first() is not None
+        """Whether a document with this ID exists (case-insensitively; ignores record rules)."""
+        if not isinstance(name, str) or not name:
+            return False
+        meta = self.site.get_meta(doctype)
+        with self._reading():
+            return self.name_exists(meta, name)
 
     def name_exists(self, meta: Any, name: str) -> bool:
         """Whether an ID is taken, case-insensitively (inside the current transaction)."""
@@ -239,13 +242,44 @@ class Session:
 
     def get_value(self, doctype: str, filters: Any, fieldname: str | Sequence[str] = "name") -> Any:
         """One value (or a dict of values) of the first matching document, or None."""
-        if isinstance(filters, str):
-            filters = {"name": filters}
         names = [fieldname] if isinstance(fieldname, str) else list(fieldname)
+        by_name = filters if isinstance(filters, str) else _only_name(filters)
+        if by_name is not None:
+            row = self._value_by_name(doctype, by_name, names)
+            if row is not _SLOW_PATH:
+                if row is None:
+                    return None
+                return row[0] if isinstance(fieldname, str) else dict(row._mapping)
+            filters = {"name": by_name}
         rows = self.get_list(doctype, fields=names, filters=filters, limit=1)
         if not rows:
             return None
         return rows[0][names[0]] if isinstance(fieldname, str) else rows[0]
+
+    def _value_by_name(self, doctype: str, name: str, fields: list[str]) -> Any:
+        """Fields of one document by ID with a prebuilt statement: the hooks' most common read.
+
+        Falls back to the general query builder (returns _SLOW_PATH) for anything but plain
+        readable columns, or when a record rule restricts the user.
+        """
+        site = self.site
+        meta = site.get_meta(doctype)
+        key = ("value_by_name", doctype, tuple(fields))
+        stmt = site._statements.get(key)
+        if stmt is None:
+            readable = set(meta.column_names) - {f.name for f in meta.data_fields if f.type == "Password"}
+            if not fields or any(not isinstance(f, str) or f not in readable for f in fields):
+                return _SLOW_PATH
+            t = site.table(doctype)
+
+            def build() -> sa.Select:
+                return sa.select(*(t.c[f] for f in fields)).where(site.name_match(t, sa.bindparam("name"))).limit(1)
+
+            stmt = site.statement(key, build)
+        if site.permission_conditions(self, doctype):
+            return _SLOW_PATH
+        with self._reading() as conn:
+            return conn.execute(stmt, {"name": name if site.ci_names else name.lower()}).first()
 
     def rename_doc(self, doctype: str, old: str, new: str) -> Document:
         """Rename a document and every link to it (one transaction)."""
@@ -261,6 +295,17 @@ class Session:
 
 
 _DEADLOCK_ATTEMPTS = 8
+_SLOW_PATH = object()
+
+
+def _only_name(filters: Any) -> str | None:
+    """The ID when ``filters`` is exactly {"name": "<ID>"} (or {"name": ["=", "<ID>"]})."""
+    if not isinstance(filters, Mapping) or len(filters) != 1:
+        return None
+    value = filters.get("name")
+    if isinstance(value, (list, tuple)) and len(value) == 2 and value[0] in ("=", "=="):
+        value = value[1]
+    return value if isinstance(value, str) and value else None
 
 
 def _deadlocked(exc: BaseException | None) -> bool:

@@ -111,6 +111,9 @@ class Site:
             built = self._statements[key] = build()
             return built
 
+    def insert_statement(self, doctype: str) -> sa.Insert:
+        return self.statement(("insert", doctype), lambda: self.table(doctype).insert())
+
     def permission_conditions(self, session: Session, doctype: str) -> list[sa.ColumnElement[bool]]:
         """Record-level conditions for the session's user: the doctype's record rules as SQL."""
         from engine.permissions import conditions

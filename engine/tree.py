@@ -49,10 +49,14 @@ def check(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
     parent = doc._data.get(pf)
     if not parent:
         return
-    t = ctx.site.table(meta.name)
-    row = ctx.conn.execute(
-        sa.select(t.c.name, t.c.is_group, t.c[TREE_PATH_COLUMN]).where(ctx.site.name_match(t, str(parent)))
-    ).first()
+    site = ctx.site
+
+    def build() -> sa.Select:
+        t = site.table(meta.name)
+        return sa.select(t.c.name, t.c.is_group, t.c[TREE_PATH_COLUMN]).where(site.name_match(t, sa.bindparam("p")))
+
+    parent_key = str(parent) if site.ci_names else str(parent).lower()
+    row = ctx.conn.execute(site.statement(("tree_parent", meta.name), build), {"p": parent_key}).first()
     if row is None:
         return  # reported by the link check
     if doc.name and row.name.lower() == str(doc.name).lower():

@@ -75,9 +75,8 @@ def record(doc: Document, ctx: Session) -> None:
     data = diff(doc, doc.get_doc_before_save())
     if data is None:
         return
-    table = ctx.site.table(VERSION_DOCTYPE)
     now = doc.get("modified") or ctx.now()
-    ctx.conn.execute(table.insert(), {
+    ctx.conn.execute(ctx.site.insert_statement(VERSION_DOCTYPE), {
         "name": secrets.token_hex(8), "owner": ctx.user, "creation": now, "modified": now,
         "modified_by": ctx.user, "docstatus": 0, "idx": 0,
         "ref_doctype": doc.doctype, "docname": doc.name, "data": data,

@@ -76,9 +76,9 @@ def insert(doc: Document, ctx: Session) -> None:
         try:
             if savepoint:
                 with ctx.conn.begin_nested():
-                    ctx.conn.execute(table.insert(), values)
+                    ctx.conn.execute(ctx.site.insert_statement(meta.name), values)
             else:
-                ctx.conn.execute(table.insert(), values)
+                ctx.conn.execute(ctx.site.insert_statement(meta.name), values)
             break
         except sa.exc.IntegrityError as exc:
             column = unique_violation(exc, table)

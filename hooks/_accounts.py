@@ -132,7 +132,7 @@ def validate_account(account: Document, ctx: Session) -> None:
 
 # --------------------------------------------------------------- customer
 def _company_info(ctx: Session, company: str) -> dict[str, Any]:
-    info = ctx.get_value("Company", company, ["name", "abbr", "receivables_group"])
+    info = ctx.get_value("Company", company, ["name", "abbr", "receivables_group", "default_currency"])
     if not info:
         message = f"Company {company!r} does not exist"
         raise _error("Company", "name", "Company", message, company)
@@ -203,42 +203,44 @@ def ensure_receivable_account(doc: Document, ctx: Session) -> None:
     """
     validate_company_rows(doc, ctx)
     companies = _companies_needing_accounts(doc)
+    infos: dict[str, dict[str, Any]] = {}
     for company in companies:
-        info = _company_info(ctx, company)
+        info = infos[company] = _company_info(ctx, company)
         if not info["receivables_group"]:
             message = (f"Company {info['name']!r} has no Receivables Group: cannot create the receivable account "
                        f"of {doc.doctype} {doc.name!r}; set the company's Receivables Group first")
             raise _error("Company", "receivables_group", "Receivables Group", message, None)
         _row_for(doc, info["name"])
     if doc.is_new() or not ctx.exists(doc.doctype, doc.name):
-        doc.flags.pending_receivable_companies = companies
+        doc.flags.pending_receivable_companies = infos
         return
     for company in companies:
         row = _row_for(doc, company)
         if not row.account:
-            row.account = _get_or_create_account(doc, ctx, company)
+            row.account = _get_or_create_account(doc, ctx, company, infos[company])
 
 
 def create_pending_accounts(doc: Document, ctx: Session) -> None:
     """Customer after_insert: create the receivable accounts :func:`ensure_receivable_account` planned."""
-    companies = doc.flags.pending_receivable_companies or []
+    infos = doc.flags.pending_receivable_companies or {}
     doc.flags.pending_receivable_companies = None
-    if not companies:
+    if not infos:
         return
     rows = ctx.site.table(ROW_DOCTYPE)
-    for company in companies:
+    for company, info in infos.items():
         row = _row_for(doc, company)
         if row.account:
             continue
-        row.account = _get_or_create_account(doc, ctx, company)
+        # A customer inserted just now cannot own an account yet: no need to look one up.
+        row.account = _get_or_create_account(doc, ctx, company, info, new_party=True)
         ctx.conn.execute(rows.update().where(rows.c.name == row.name).values(account=row.account))
 
 
-def _get_or_create_account(doc: Document, ctx: Session, company: str) -> str:
-    existing = _party_account(ctx, doc.doctype, doc.name, company)
+def _get_or_create_account(doc: Document, ctx: Session, company: str, info: dict[str, Any],
+                           new_party: bool = False) -> str:
+    existing = None if new_party else _party_account(ctx, doc.doctype, doc.name, company)
     if existing:
         return existing
-    info = _company_info(ctx, company)
     wanted = account_name(doc.name, info["abbr"])
     if ctx.exists("Account", wanted):
         message = (f"{doc.doctype} {doc.name!r}: the receivable account {wanted!r} of company {company!r} already "
@@ -253,6 +255,7 @@ def _get_or_create_account(doc: Document, ctx: Session, company: str) -> str:
         "account_type": "Receivable",
         "party_type": doc.doctype,
         "party": doc.name,
+        "account_currency": info["default_currency"],
     })
     return account.name
 
