@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from engine import naming, tree
 from engine.db import unique_violation
@@ -70,9 +71,20 @@ def insert(doc: Document, ctx: Session) -> None:
     # transaction on an error, so the attempt runs in a savepoint there and on
     # MariaDB; SQLite undoes just the failed statement and serialises writers.
     retry = doc.flags.name_retry == "suffix"
-    savepoint = retry and ctx.conn.dialect.name != "sqlite"
+    dialect = ctx.conn.dialect.name
+    savepoint = retry and dialect != "sqlite"
     for attempt in range(1, _MAX_NAME_RETRIES + 1):
         values = _row_values(doc)
+        if savepoint and dialect == "postgresql" and attempt == 1:
+            # The common case without a savepoint's two round trips: ON CONFLICT DO NOTHING
+            # inserts nothing when a unique value is taken; only then take the slow path.
+            if ctx.conn.execute(_insert_or_nothing(ctx, meta.name), values).first() is not None:
+                break
+            if ctx.name_exists(meta, doc.name) and attempt < _MAX_NAME_RETRIES:
+                naming.claim_suffix(doc, ctx)
+                if meta.is_tree:
+                    tree.before_write(doc)
+                continue
         try:
             if savepoint:
                 with ctx.conn.begin_nested():
@@ -93,6 +105,14 @@ def insert(doc: Document, ctx: Session) -> None:
                 raise
             raise _duplicate(meta, doc, column, exc) from exc
     _insert_children(doc, ctx, [(f.name, doc._data.get(f.name) or []) for f in meta.table_fields])
+
+
+def _insert_or_nothing(ctx: Session, doctype: str) -> sa.Insert:
+    def build() -> sa.Insert:
+        table = ctx.site.table(doctype)
+        return postgresql.insert(table).on_conflict_do_nothing().returning(table.c.name)
+
+    return ctx.site.statement(("insert_or_nothing", doctype), build)
 
 
 def _duplicate(meta: DocType, doc: Document, column: str | None, exc: Exception) -> Exception:
