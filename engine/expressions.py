@@ -136,13 +136,31 @@ def _tokenize(src: str, pos: int) -> Iterator[_Token]:
 # -------------------------------------------------------------------- parser
 
 
-class _Parser:
+class _TokenCursor:
+    """The token stream both parsers walk: the current token, advance, accept."""
+
     def __init__(self, source: str):
         start = len(source) - len(source.lstrip())
         if source.startswith("eval:", start):
             start += len("eval:")
         self.src, self.tokens = source, _tokenize(source, start)
         self.tok = next(self.tokens)
+
+    def advance(self) -> _Token:
+        tok, self.tok = self.tok, next(self.tokens)
+        return tok
+
+    def accept(self, kind: str, text: str) -> bool:
+        """Consume the current token if it is ``text`` of ``kind``."""
+        if self.tok.kind == kind and self.tok.text == text:
+            self.advance()
+            return True
+        return False
+
+
+class _Parser(_TokenCursor):
+    def __init__(self, source: str):
+        super().__init__(source)
         self.depth = 0
         self.fields: set[str] = set()
         self.constants: dict[_Node, Any] = {}
@@ -162,17 +180,6 @@ class _Parser:
         if self.tok.kind == "eof":
             return self.error("unexpected end of expression", self.tok.col)
         return self.error(f"unexpected token {self.tok.text!r}{suffix}", self.tok.col)
-
-    def advance(self) -> _Token:
-        tok, self.tok = self.tok, next(self.tokens)
-        return tok
-
-    def accept(self, kind: str, text: str) -> bool:
-        """Consume the current token if it is ``text`` of ``kind``."""
-        if self.tok.kind == kind and self.tok.text == text:
-            self.advance()
-            return True
-        return False
 
     def expect(self, text: str) -> None:
         if not self.accept("op", text):
@@ -434,30 +441,15 @@ _MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _RuleNode = tuple[Any, ...]
 
 
-class _RuleParser:
+class _RuleParser(_TokenCursor):
     """Recursive descent over the same tokens as :class:`_Parser`, building a tree."""
 
     def __init__(self, source: str):
         compile_expression(source)  # syntax errors are reported as for any expression
-        self.src = source
-        start = len(source) - len(source.lstrip())
-        if source.startswith("eval:", start):
-            start += len("eval:")
-        self.tokens = _tokenize(source, start)
-        self.tok = next(self.tokens)
+        super().__init__(source)
 
     def unsupported(self, what: str, col: int) -> ExpressionError:
         return ExpressionError(f"{what} is not supported in record rules", self.src, col)
-
-    def advance(self) -> _Token:
-        tok, self.tok = self.tok, next(self.tokens)
-        return tok
-
-    def accept(self, kind: str, text: str) -> bool:
-        if self.tok.kind == kind and self.tok.text == text:
-            self.advance()
-            return True
-        return False
 
     def parse(self) -> _RuleNode:
         node = self.parse_chain("or")
