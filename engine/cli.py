@@ -16,6 +16,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from engine import auth
 from engine.db import normalize_url
 from engine.demo import demo_files, load_demo, read_demo
 from engine.errors import DocframeError, HookError, MetaError
@@ -24,6 +25,7 @@ from engine.hooks import HookRegistry
 from engine.site import DEFAULT_APP_DIR, App, Site, load_app_doctypes
 
 DEMO_DB_FILE = "demo.db"
+DEMO_ADMIN_PASSWORD = "admin"  # the demo database only: migrate never sets a default password
 
 
 @dataclass
@@ -104,14 +106,29 @@ def check(cfg: Config) -> None:
 @click.option("--force", is_flag=True,
               help="Also narrow types, change types and drop columns of removed fields, "
                    "when no data would be lost.")
+@click.option("--admin-password", envvar="DOCFRAME_ADMIN_PASSWORD", metavar="PASSWORD",
+              help="Create the Administrator user with this password, or set its password. "
+                   "Default: env DOCFRAME_ADMIN_PASSWORD.")
 @click.pass_obj
-def migrate(cfg: Config, dry_run: bool, force: bool) -> None:
+def migrate(cfg: Config, dry_run: bool, force: bool, admin_password: str | None) -> None:
     """Bring the database schema in line with the doctype YAML: print the plan, then apply it."""
     site = cfg.site()
     try:
         _migrate(site, dry_run=dry_run, force=force)
+        if not dry_run:
+            _administrator(site, admin_password)
     finally:
         site.dispose()
+
+
+def _administrator(site: Site, password: str | None) -> None:
+    """Create or update Administrator with the given password; without one never create it."""
+    if password:
+        done = auth.ensure_administrator(site, password)
+        click.echo("Administrator created." if done == "created" else "Administrator password updated.")
+    elif not auth.has_administrator(site):
+        click.echo("Administrator not created: no password given (use --admin-password or set "
+                   "DOCFRAME_ADMIN_PASSWORD and run migrate again).", err=True)
 
 
 def _migrate(site: Site, *, dry_run: bool, force: bool) -> None:
@@ -164,7 +181,9 @@ def demo(cfg: Config, demo_db: str, reset: bool) -> None:
     site = cfg.site(url)
     try:
         site.migrate()
+        auth.ensure_administrator(site, DEMO_ADMIN_PASSWORD)
         click.echo(f"Created {path} with {len(site.doctypes)} doctypes.")
+        click.echo(f"Log in as Administrator with the demo password {DEMO_ADMIN_PASSWORD!r}.")
         if not docs:
             click.echo(f"No demo data: {_rel(str(cfg.app_dir / 'demo'))} has no *.yaml files.")
             return
@@ -206,6 +225,66 @@ def _print_usage(url: str, app_dir: Path, doctype: str, site: Site) -> None:
     click.echo(f"    site = Site({url!r}{app_arg})")
     click.echo("    with site.session() as s:")
     click.echo(f"        print(s.get_list({doctype!r}, fields={fields!r}, limit=5))")
+
+
+@docframe.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.pass_obj
+def serve(cfg: Config, host: str, port: int) -> None:
+    """Serve the REST API (development server; use gunicorn 'engine.web:create_app()' in production)."""
+    from engine.web import create_app
+
+    site = cfg.site()
+    app = create_app(site)
+    click.echo(f"Serving {site.engine.url.render_as_string(hide_password=True)} on http://{host}:{port}/")
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+    finally:
+        site.dispose()
+
+
+@docframe.group()
+def user() -> None:
+    """Users: add one with roles and a password, create or revoke API keys."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, metavar="ROLE", help="A role to give (repeat for several).")
+@click.option("--full-name", metavar="NAME", help="The user's full name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="The password (asked for, hidden, when omitted).")
+@click.pass_obj
+def user_add(cfg: Config, email: str, roles: tuple[str, ...], full_name: str | None, password: str) -> None:
+    """Add a user named by EMAIL with roles and a password."""
+    site = cfg.site()
+    try:
+        with site.session() as s:
+            doc = s.insert("User", name=email, email=email, full_name=full_name, password=password,
+                           roles=[{"role": role} for role in dict.fromkeys(roles)])
+        click.echo(f"Added user {doc.name}" + (f" with roles {', '.join(dict.fromkeys(roles))}." if roles else "."))
+    finally:
+        site.dispose()
+
+
+@user.command("api-key")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Remove the user's API key instead of creating one.")
+@click.pass_obj
+def user_api_key(cfg: Config, email: str, revoke: bool) -> None:
+    """Create a new API key pair for EMAIL and print it as key:secret (replaces any old pair)."""
+    site = cfg.site()
+    try:
+        with site.session() as s:
+            if revoke:
+                auth.revoke_api_key(s, email)
+                click.echo(f"Revoked the API key of {email}.")
+                return
+            key, secret = auth.generate_api_key(s, email)
+        click.echo(f"{key}:{secret}")
+    finally:
+        site.dispose()
 
 
 def main() -> None:

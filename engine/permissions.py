@@ -1,4 +1,14 @@
-"""Record rules: which records of a doctype a user may read.
+"""Role permissions (what a user may do with a doctype) and record rules (which records they see).
+
+Role permissions: a doctype's YAML ``permissions`` map roles to actions (read, write,
+create, delete, submit, cancel, report, export, import). :func:`check_permission`
+raises :class:`~engine.errors.PermissionError` (403) when none of the session user's
+roles has the action; Administrator and ``ignore_permissions`` sessions are never
+checked. The Session document API checks at its outermost call only (see
+``Session._permitted``): documents that hooks read or write inside an operation are
+not checked again.
+
+Record rules: which records of a doctype a user may read.
 
 A doctype's ``record_rules`` (YAML) each name roles and a condition. For a session
 whose user is not Administrator:
@@ -218,14 +228,42 @@ def check_read(session: Session, doc: Document) -> None:
 
 
 def conditions(session: Session, doctype: str) -> list[sa.ColumnElement[bool]]:
-    """SQL conditions equivalent to :func:`can_read` for list queries (empty when unrestricted)."""
+    """SQL conditions equivalent to :func:`can_read` for list queries (empty when unrestricted).
+
+    Rows of a child doctype are visible when their parent is: of a parent doctype the
+    user may read, and not hidden from them by its record rules.
+    """
     meta = session.site.get_meta(doctype)
+    if meta.is_child:
+        return _child_conditions(session, meta)
     rules = applicable_rules(session, meta)
     if rules is None:
         return []
     table = session.site.table(doctype)
     user = user_context(session).as_mapping()
     return [sa.or_(*(rule_sql(rule.condition, meta, table, user) for rule in rules))]
+
+
+def _child_conditions(session: Session, meta: DocType) -> list[sa.ColumnElement[bool]]:
+    if bypasses_permissions(session):
+        return []
+    site = session.site
+    table = site.table(meta.name)
+    roles = user_context(session).roles
+    visible: list[sa.ColumnElement[bool]] = []
+    for parent in site.doctypes.values():
+        if parent.is_child or not any(f.options == meta.name for f in parent.table_fields):
+            continue
+        if not roles & permitted_roles(session, parent.name, "read"):
+            continue
+        parent_conditions = conditions(session, parent.name)
+        if not parent_conditions:
+            visible.append(table.c.parenttype == parent.name)
+        else:
+            parent_table = site.table(parent.name)
+            visible.append(sa.and_(table.c.parenttype == parent.name, table.c.parent.in_(
+                sa.select(parent_table.c.name).where(*parent_conditions))))
+    return [sa.or_(*visible)] if visible else [sa.false()]
 
 
 def rule_sql(source: str, meta: DocType, table: sa.Table, user: dict[str, Any]) -> sa.ColumnElement[bool]:
@@ -269,3 +307,64 @@ def _to_sql(node: tuple[Any, ...], meta: DocType, table: sa.Table, user: dict[st
     if op == "!=":
         return sa.or_(col.is_(None), col != value)
     return sa.and_(col.is_not(None), _SQL_ORDER[op](col, value))
+
+
+# ------------------------------------------------------------------ role permissions
+
+ACTIONS = ("read", "write", "create", "delete", "submit", "cancel", "report", "export", "import")
+
+#: The role-permission action each document operation needs (see :data:`engine.lifecycle.LIFECYCLE`).
+OPERATION_ACTIONS = {"insert": "create", "save": "write", "update_after_submit": "write", "submit": "submit",
+                     "cancel": "cancel", "delete": "delete"}
+
+
+def bypasses_permissions(session: Session) -> bool:
+    """Administrator and sessions with ``ignore_permissions`` are never checked."""
+    return session.user == ADMINISTRATOR or bool(session.flags.ignore_permissions)
+
+
+def permitted_roles(session: Session, doctype: str, action: str) -> frozenset[str]:
+    """The roles the doctype's YAML ``permissions`` give ``action``.
+
+    A child doctype (rows of a Table field) follows its parents: a role may act on
+    the rows when it may act on a doctype that has them.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown permission action {action!r}; expected one of {', '.join(ACTIONS)}")
+    site = session.site
+    meta = site.get_meta(doctype)
+    if not meta.is_child:
+        return frozenset(role for role, actions in meta.permissions.items() if action in actions)
+    roles: set[str] = set()
+    for parent in site.doctypes.values():
+        if not parent.is_child and any(f.options == doctype for f in parent.table_fields):
+            roles.update(role for role, actions in parent.permissions.items() if action in actions)
+    return frozenset(roles)
+
+
+def has_permission(session: Session, doctype: str, action: str) -> bool:
+    """Whether the session user may ``action`` documents of ``doctype`` (by their roles)."""
+    if bypasses_permissions(session):
+        if action not in ACTIONS:
+            raise ValueError(f"unknown permission action {action!r}; expected one of {', '.join(ACTIONS)}")
+        return True
+    return bool(user_context(session).roles & permitted_roles(session, doctype, action))
+
+
+def check_permission(session: Session, doctype: str, action: str, doc: Document | None = None) -> None:
+    """Raise PermissionError (403) unless the session user may ``action`` on ``doctype``.
+
+    With a saved ``doc`` (and any action but create) the doctype's record rules must
+    also show the document as it is stored to the user: nobody changes a record they
+    cannot see.
+    """
+    if has_permission(session, doctype, action):
+        if doc is not None and action != "create" and not bypasses_permissions(session):
+            stored = doc.get_doc_before_save()
+            if stored is not None and doc.meta.record_rules:
+                check_read(session, stored)
+        return
+    what = f"{doctype} {doc.get('name')!r}" if doc is not None and doc.get("name") else doctype
+    roles = sorted(permitted_roles(session, doctype, action))
+    needs = f"it needs one of the roles {', '.join(roles)}" if roles else f"no role may {action} {doctype}"
+    raise PermissionError(f"User {session.user!r} has no permission to {action} {what}: {needs}")

@@ -36,6 +36,7 @@ class Session:
         self.flags = Flags(flags or {})
         self._conn: sa.Connection | None = None
         self._depth = 0
+        self._checking = 0  # > 0 inside a permission-checked call: nested calls are not checked again
         self._user_context: Any = None  # engine.permissions.UserContext, read on first use
 
     # ------------------------------------------------------------ plumbing
@@ -97,14 +98,33 @@ class Session:
     def now(self) -> dt.datetime:
         return dt.datetime.now()
 
+    @contextmanager
+    def _permitted(self, doctype: str, action: str, doc: Document | None = None) -> Iterator[None]:
+        """Check the user's role permission at the outermost document API call only.
+
+        Whatever the call does inside (hooks reading or writing other documents) is not
+        checked again; an explicit ``atomic()`` block does not turn the checks off.
+        """
+        if not self._checking:
+            permissions.check_permission(self, doctype, action, doc)
+        self._checking += 1
+        try:
+            yield
+        finally:
+            self._checking -= 1
+
     def run_lifecycle(self, op: str, doc: Document) -> None:
-        """Run an operation; run it again if the database broke a deadlock by rolling it back.
+        """Run an operation (if the user may); run it again if the database broke a deadlock.
 
         MariaDB can deadlock two writers that both waited for a row a third writer
         inserted and then rolled back (e.g. the same new ID). The database undid the
         whole transaction, and the document was restored, so running it again is
         safe. Not inside an outer ``atomic()``: that block has to be retried whole.
         """
+        with self._permitted(doc.meta.name, permissions.OPERATION_ACTIONS[op], doc):
+            self._run_lifecycle(op, doc)
+
+    def _run_lifecycle(self, op: str, doc: Document) -> None:
         if self._depth or self.site.engine.dialect.name == "sqlite":  # SQLite has one writer: no deadlocks
             lifecycle.run(op, doc, self)
             return
@@ -140,6 +160,10 @@ class Session:
 
     def get_doc(self, doctype: str, name: Any, *, for_update: bool = False) -> Document:
         """Load a document and its child rows (the ID matches case-insensitively)."""
+        with self._permitted(doctype, "read"):
+            return self._get_doc(doctype, name, for_update)
+
+    def _get_doc(self, doctype: str, name: Any, for_update: bool) -> Document:
         meta = self.site.get_meta(doctype)
         if meta.is_child:
             raise InvalidValueError(f"{doctype} rows are read with their parent document")
@@ -203,7 +227,7 @@ class Session:
         if not isinstance(name, str) or not name:
             return False
         meta = self.site.get_meta(doctype)
-        with self._reading():
+        with self._permitted(doctype, "read"), self._reading():
             return self.name_exists(meta, name)
 
     def name_exists(self, meta: Any, name: str) -> bool:
@@ -225,8 +249,9 @@ class Session:
         """Rows as dicts (or a list of one field's values with ``pluck``)."""
         if pluck:
             fields = [pluck]
-        stmt = query.build_select(self, doctype, fields, filters, or_filters, order_by, limit, offset,
-                                  group_by, self.site.permission_conditions(self, doctype), distinct)
+        with self._permitted(doctype, "read"):
+            stmt = query.build_select(self, doctype, fields, filters, or_filters, order_by, limit, offset,
+                                      group_by, self.site.permission_conditions(self, doctype), distinct)
         with self._reading() as conn:
             result = conn.execute(stmt)
             if pluck:
@@ -235,13 +260,18 @@ class Session:
 
     def get_count(self, doctype: str, filters: Any = None, or_filters: Any = None,
                   distinct: bool = False) -> int:
-        stmt = query.build_count(self, doctype, filters, or_filters,
-                                 self.site.permission_conditions(self, doctype), distinct)
+        with self._permitted(doctype, "read"):
+            stmt = query.build_count(self, doctype, filters, or_filters,
+                                     self.site.permission_conditions(self, doctype), distinct)
         with self._reading() as conn:
             return int(conn.execute(stmt).scalar_one())
 
     def get_value(self, doctype: str, filters: Any, fieldname: str | Sequence[str] = "name") -> Any:
         """One value (or a dict of values) of the first matching document, or None."""
+        with self._permitted(doctype, "read"):
+            return self._get_value(doctype, filters, fieldname)
+
+    def _get_value(self, doctype: str, filters: Any, fieldname: str | Sequence[str]) -> Any:
         names = [fieldname] if isinstance(fieldname, str) else list(fieldname)
         by_name = filters if isinstance(filters, str) else _only_name(filters)
         if by_name is not None:
@@ -285,7 +315,8 @@ class Session:
         """Rename a document and every link to it (one transaction)."""
         from engine.rename import rename_doc
 
-        return rename_doc(self, doctype, old, new)
+        with self._permitted(doctype, "write"):
+            return rename_doc(self, doctype, old, new)
 
     def set_value(self, doctype: str, name: str, values: Mapping[str, Any]) -> Document:
         """Change fields of a document and save it through the full lifecycle."""

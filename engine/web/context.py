@@ -1,0 +1,54 @@
+"""Per-request state: the site, the authenticated user and their Session (Flask ``g`` lives only here)."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from engine.errors import AuthenticationError
+from engine.session import Session
+from engine.site import Site
+from engine.web import auth
+
+SITE_KEY = "docframe.site"
+
+
+def current_site() -> Site:
+    return current_app.extensions[SITE_KEY]  # type: ignore[no-any-return]
+
+
+def authenticate() -> None:
+    """before_request: who is calling (a bad credential answers 401 here)."""
+    g.docframe_user = auth.GUEST  # an error answer still knows who asked
+    g.docframe_user = auth.authenticate(current_site(), request)
+
+
+def current_user() -> str:
+    return g.get("docframe_user", auth.GUEST)  # type: ignore[no-any-return]
+
+
+def set_user(user: str) -> None:
+    """After login/logout: later Session use in this request is for ``user``."""
+    close_session(None)
+    g.docframe_user = user
+
+
+def db_session() -> Session:
+    """The request's Session, for the authenticated user (opened on first use, closed at teardown)."""
+    s = g.get("docframe_session")
+    if s is None:
+        s = g.docframe_session = current_site().session(current_user())
+    return s  # type: ignore[no-any-return]
+
+
+def require_user() -> str:
+    """The logged-in user; Guest gets a 401."""
+    user = current_user()
+    if user == auth.GUEST:
+        raise AuthenticationError("Not logged in: log in or send an Authorization token")
+    return user
+
+
+def close_session(exc: BaseException | None) -> None:
+    s = g.pop("docframe_session", None)
+    if s is not None:
+        s.close()

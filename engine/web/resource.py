@@ -1,0 +1,84 @@
+"""``/api/resource/<DocType>[/<name>]``: Frappe's v1 document API.
+
+- GET list: ``fields``, ``filters``, ``or_filters`` (JSON), ``order_by``, ``limit_start``,
+  ``limit_page_length`` (default 20, 0 = all; ``limit`` is an alias) -> ``{"data": [...]}``
+- POST create (JSON body or form field ``data``) -> ``{"data": {...}}``
+- GET one -> ``{"data": {...}}`` with child tables as lists of rows
+- PUT: only the given fields change; a stale ``modified`` is a 409 -> ``{"data": {...}}``
+- DELETE -> ``{"message": "ok"}`` (HTTP 202, as Frappe)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from engine.web.context import db_session, require_user
+from engine.web.jsonio import document_body
+
+bp = Blueprint("resource", __name__)
+
+DEFAULT_PAGE_LENGTH = 20
+# Never taken from a request body: who made or changed a document, and its ID, are the server's.
+_NOT_FROM_CLIENT = ("name", "owner", "creation", "modified_by", "flags")
+
+
+def _page_length(args: Any) -> Any:
+    raw = args.get("limit_page_length", args.get("limit"))
+    if raw is None:
+        return DEFAULT_PAGE_LENGTH
+    if isinstance(raw, str) and raw.strip() in ("0", ""):
+        return None  # Frappe: 0 means every row
+    return raw
+
+
+@bp.route("/api/resource/<doctype>", methods=["GET"])
+def get_list(doctype: str) -> ResponseReturnValue:
+    require_user()
+    args = request.args
+    rows = db_session().get_list(
+        doctype,
+        fields=args.get("fields") or None,
+        filters=args.get("filters") or None,
+        or_filters=args.get("or_filters") or None,
+        order_by=args.get("order_by") or None,
+        limit=_page_length(args),
+        offset=args.get("limit_start") or 0,
+    )
+    return jsonify({"data": rows})
+
+
+@bp.route("/api/resource/<doctype>", methods=["POST"])
+def create(doctype: str) -> ResponseReturnValue:
+    require_user()
+    values = document_body(request)
+    values.pop("flags", None)
+    doc = db_session().insert(doctype, values)
+    return jsonify({"data": doc.as_dict()})
+
+
+@bp.route("/api/resource/<doctype>/<path:name>", methods=["GET"])
+def get_doc(doctype: str, name: str) -> ResponseReturnValue:
+    require_user()
+    return jsonify({"data": db_session().get_doc(doctype, name).as_dict()})
+
+
+@bp.route("/api/resource/<doctype>/<path:name>", methods=["PUT"])
+def update(doctype: str, name: str) -> ResponseReturnValue:
+    require_user()
+    values = document_body(request)
+    for key in _NOT_FROM_CLIENT:
+        values.pop(key, None)
+    doc = db_session().get_doc(doctype, name)
+    doc.update(values)
+    doc.save()
+    return jsonify({"data": doc.as_dict()})
+
+
+@bp.route("/api/resource/<doctype>/<path:name>", methods=["DELETE"])
+def delete(doctype: str, name: str) -> ResponseReturnValue:
+    require_user()
+    db_session().delete_doc(doctype, name)
+    return jsonify({"message": "ok"}), 202
