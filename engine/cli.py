@@ -166,17 +166,31 @@ def _echo_installed(installed: list[Any], verb: str) -> None:
 @docframe.command()
 @click.option("--db", "demo_db", metavar="PATH|URL", default=DEMO_DB_FILE, show_default=True,
               help="SQLite file (or sqlite:/// URL) to create.")
-@click.option("--reset", is_flag=True, help="Replace the file if it exists.")
+@click.option("--reset", is_flag=True, help="Rebuild the file if it exists.")
+@click.option("--serve/--no-serve", default=True, show_default=True, help="Serve the demo once it is loaded.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.pass_obj
-def demo(cfg: Config, demo_db: str, reset: bool) -> None:
-    """Create a fresh SQLite database with the app's demo data (from <app>/demo/*.yaml)."""
+def demo(cfg: Config, demo_db: str, reset: bool, serve: bool, host: str, port: int) -> None:
+    """Create a SQLite database with the app's demo data (from <app>/demo/*.yaml) and serve it.
+
+    An existing demo database is served as it is; --reset rebuilds it.
+    """
     url, path = _demo_target(demo_db)
+    if path.exists() and not reset:
+        click.echo(f"Using the existing {path} (--reset rebuilds it).")
+    else:
+        _build_demo(cfg, url, path)
+    if serve:
+        click.echo(f"Log in at http://{host}:{port}/api/method/login as Administrator, "
+                   f"password {DEMO_ADMIN_PASSWORD!r}.")
+        _serve(cfg.site(url), host, port)
+
+
+def _build_demo(cfg: Config, url: str, path: Path) -> None:
     docs = read_demo(demo_files(cfg.app_dir))  # a broken file stops us before the database is touched
-    if path.exists():
-        if not reset:
-            raise click.ClickException(f"{path} already exists; use --reset to replace it")
-        for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-            stale.unlink(missing_ok=True)
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        stale.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     site = cfg.site(url)
     try:
@@ -233,9 +247,12 @@ def _print_usage(url: str, app_dir: Path, doctype: str, site: Site) -> None:
 @click.pass_obj
 def serve(cfg: Config, host: str, port: int) -> None:
     """Serve the REST API (development server; use gunicorn 'engine.web:create_app()' in production)."""
+    _serve(cfg.site(), host, port)
+
+
+def _serve(site: Site, host: str, port: int) -> None:
     from engine.web import create_app
 
-    site = cfg.site()
     app = create_app(site)
     click.echo(f"Serving {site.engine.url.render_as_string(hide_password=True)} on http://{host}:{port}/")
     try:

@@ -168,7 +168,7 @@ def test_bad_database_is_one_line_error(run, url, message):
 # --------------------------------------------------------------------- demo
 
 def test_demo_creates_database_with_bundled_data(run, tmp_path):
-    result = run("demo")
+    result = run("demo", "--no-serve")
     assert result.exit_code == 0, result.output
     out = result.stdout
     bundled = read_demo(demo_files(Path(__file__).resolve().parents[2]))
@@ -186,9 +186,10 @@ def test_demo_creates_database_with_bundled_data(run, tmp_path):
         assert europe == 7
     site.dispose()
 
-    again = run("demo")
-    assert again.exit_code == 1 and "already exists; use --reset" in again.stderr
-    assert run("demo", "--reset").exit_code == 0
+    again = run("demo", "--no-serve")
+    assert again.exit_code == 0 and "Using the existing" in again.stdout and "Loaded" not in again.stdout
+    rebuilt = run("demo", "--reset", "--no-serve")
+    assert rebuilt.exit_code == 0 and "Loaded" in rebuilt.stdout
 
 
 def test_demo_is_generic_and_all_or_nothing(run, tmp_path):
@@ -197,20 +198,20 @@ def test_demo_is_generic_and_all_or_nothing(run, tmp_path):
         "demo/01_widgets.yaml": "- {doctype: Widget, title: One}\n- {doctype: Widget, title: Two, code: c}\n",
         "demo/02_more.yaml": "- {doctype: Widget, title: Three}\n- {doctype: Widget, colour: red}\n",
     })
-    result = run("--app", "app", "demo", "--db", "out/widgets.db")
+    result = run("--app", "app", "demo", "--no-serve", "--db", "out/widgets.db")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: 02_more.yaml: document 2 (Widget): ")
     assert "Traceback" not in result.output
     assert not (tmp_path / "out" / "widgets.db").exists()
 
     write_app(tmp_path / "app", {"demo/02_more.yaml": "- {doctype: Widget, title: Three}\n"})
-    ok = run("--app", "app", "demo", "--db", "sqlite:///out/widgets.db")
+    ok = run("--app", "app", "demo", "--no-serve", "--db", "sqlite:///out/widgets.db")
     assert ok.exit_code == 0, ok.output
     assert "  Widget  3" in ok.stdout
 
 
 def test_demo_only_on_sqlite(run):
-    result = run("demo", "--db", "postgresql://postgres@127.0.0.1:5432/test")
+    result = run("demo", "--no-serve", "--db", "postgresql://postgres@127.0.0.1:5432/test")
     assert result.exit_code == 2 and "SQLite" in result.stderr
 
 
@@ -219,3 +220,46 @@ def test_console_entry_point(tmp_path):
                           cwd=tmp_path, timeout=60)
     bundled = len(list((Path(__file__).resolve().parents[2] / "doctypes").glob("*.yaml")))
     assert (proc.returncode, proc.stdout.strip()) == (0, f"OK: {bundled} doctypes")
+
+
+@pytest.mark.slow
+def test_readme_demo_command_serves_the_api(tmp_path):
+    """`docframe demo` as a new user runs it: builds the demo, then serves it on a real port."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "demo", "--port", str(port)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/method/ping", timeout=2) as answer:
+                    assert json.load(answer) == {"message": "pong"}
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "demo server did not come up"
+                time.sleep(0.5)
+        login = urllib.request.Request(f"{base}/api/method/login", method="POST",
+                                       data=json.dumps({"usr": "Administrator", "pwd": "admin"}).encode(),
+                                       headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(login, timeout=10) as answer:
+            cookie = answer.headers["Set-Cookie"].split(";")[0]
+            assert json.load(answer)["message"] == "Logged In"
+        listing = urllib.request.Request(f"{base}/api/resource/Customer?limit_page_length=100",
+                                         headers={"Cookie": cookie})
+        with urllib.request.urlopen(listing, timeout=10) as answer:
+            names = [row["name"] for row in json.load(answer)["data"]]
+        assert "John Smith" in names and "John Smith-1" in names
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
