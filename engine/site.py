@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
+from engine.auth import VerifiedSecrets
 from engine.db import create_db_engine
 from engine.errors import DoesNotExistError
 from engine.hooks import HookRegistry
@@ -72,6 +73,7 @@ class Site:
         self.hooks.load_folder(self.app.hooks_dir)
         self.ci_names = self.engine.dialect.name == "mysql"  # _ci collation compares IDs itself
         self._statements: dict[Hashable, Any] = {}
+        self.verified_secrets = VerifiedSecrets()  # API secrets already checked (engine.auth)
 
     # ------------------------------------------------------------ metadata
     def get_meta(self, doctype: str) -> DocType:

@@ -121,6 +121,33 @@ def test_a_new_pair_replaces_the_old_and_revoking_ends_it(site: Site, session: S
     assert row.api_key is None and row.api_secret is None
 
 
+def test_a_verified_secret_is_not_hashed_again_but_changes_still_apply_at_once(
+        site: Site, session: Session, ann: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    key, secret = auth.generate_api_key(session, ann)
+    assert auth.check_token(site, key, secret) == ann  # verified with argon2 once
+    calls: list[str] = []
+    real_verify = auth.verify_password
+
+    def counting_verify(stored: str, plain: str) -> bool:
+        calls.append(plain)
+        return real_verify(stored, plain)
+
+    monkeypatch.setattr(auth, "verify_password", counting_verify)
+    assert auth.check_token(site, key, secret) == ann
+    assert calls == []  # the same secret against the same stored hash: no second argon2 run
+    with pytest.raises(AuthenticationError):
+        auth.check_token(site, key, secret + "x")  # a wrong secret is still hashed and refused
+    session.set_value("User", ann, {"enabled": 0})
+    with pytest.raises(AuthenticationError, match="disabled"):
+        auth.check_token(site, key, secret)
+    session.set_value("User", ann, {"enabled": 1})
+    auth.revoke_api_key(session, ann)
+    with pytest.raises(AuthenticationError):
+        auth.check_token(site, key, secret)  # revoked: the stored hash is gone, the cache cannot help
+    new_key, new_secret = auth.generate_api_key(session, ann)
+    assert auth.check_token(site, new_key, new_secret) == ann
+
+
 def test_api_keys_are_unique(session: Session, ann: str) -> None:
     key, _ = auth.generate_api_key(session, ann)
     with pytest.raises(DuplicateEntryError):
