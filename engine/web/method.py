@@ -15,7 +15,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from engine.errors import AuthenticationError, DoesNotExistError, ValidationError
-from engine.web import auth
+from engine.web import auth, client_methods
 from engine.web.context import current_site, current_user, db_session, require_user, set_user
 from engine.web.jsonio import request_args
 
@@ -59,6 +59,9 @@ METHODS: dict[str, Method] = {
     "logout": Method(logout, allow_guest=True),
     "frappe.auth.get_logged_user": Method(get_logged_user),
 }
+METHODS.update({f"frappe.client.{n}": Method(fn) for n, fn in client_methods.READS.items()})
+METHODS.update({f"frappe.client.{n}": Method(fn, http_methods=frozenset({"POST"}))
+                for n, fn in client_methods.WRITES.items()})
 ALIASES = {"frappe.handler.ping": "ping", "frappe.auth.login": "login", "frappe.handler.logout": "logout"}
 
 
