@@ -308,6 +308,14 @@ def unlink_party(ctx: Any, doctype: str, name: str) -> None:
                 parent.delete()
 
 
+def party_updated(doc: Any, ctx: Any) -> None:
+    """Party on_update: when its name (title) changed, contacts and addresses show the new one."""
+    before = doc.get_doc_before_save()
+    title_field = PARTY_TITLE_FIELD[doc.doctype]
+    if before is not None and before.get(title_field) != doc.get(title_field):
+        refresh_link_titles(ctx, doc.doctype, doc.name, doc.get(title_field))
+
+
 def refresh_link_titles(ctx: Any, doctype: str, name: str, title: str | None) -> None:
     """Keep the ``link_title`` shown on contacts and addresses in step with the party's name."""
     t = ctx.site.table("Dynamic Link")

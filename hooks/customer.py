@@ -126,9 +126,7 @@ def after_insert(doc: Document, ctx: Session) -> None:
 
 @hookimpl
 def on_update(doc: Document, ctx: Session) -> None:
-    before = doc.get_doc_before_save()
-    if before is not None and before.customer_name != doc.customer_name:
-        _parties.refresh_link_titles(ctx, "Customer", doc.name, doc.customer_name)
+    _parties.party_updated(doc, ctx)
 
 
 @hookimpl

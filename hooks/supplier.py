@@ -9,9 +9,7 @@ from . import _parties
 
 @hookimpl
 def on_update(doc: Document, ctx: Session) -> None:
-    before = doc.get_doc_before_save()
-    if before is not None and before.supplier_name != doc.supplier_name:
-        _parties.refresh_link_titles(ctx, "Supplier", doc.name, doc.supplier_name)
+    _parties.party_updated(doc, ctx)
 
 
 @hookimpl

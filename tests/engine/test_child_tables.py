@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
+from sqltrace import statements
 
 from engine.errors import InvalidValueError
-
-
-@contextmanager
-def statements(site):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(site.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(site.engine, "before_cursor_execute", record)
 
 
 def _stored_rows(site, parent):

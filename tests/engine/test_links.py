@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-import sqlalchemy as sa
+from sqltrace import statements
 
 from engine.errors import LinkExistsError, LinkValidationError
-
-
-@contextmanager
-def statements(site):
-    """Collect every SQL statement sent while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(site.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(site.engine, "before_cursor_execute", record)
 
 
 def _selects(seen):
