@@ -201,17 +201,9 @@ class DjangoCustomers:
         return name
 
     def count_insert(self, values: dict[str, Any]) -> tuple[str, list[str]]:
-        from django.db import connections
+        from bench.django_baseline.side import statement_kinds
 
-        seen: list[str] = []
-
-        def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            kind = sql.split(None, 1)[0].upper()
-            if kind != "BEGIN":
-                seen.append(kind)
-            return execute(sql, params, many, context)
-
-        with connections[self.alias].execute_wrapper(wrapper):
+        with statement_kinds(self.alias) as seen:
             name = self.insert(values)
         return name, seen
 

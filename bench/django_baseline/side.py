@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, transaction
@@ -88,18 +90,25 @@ class DjangoSide:
         return list(qs[: workload.LIST_LIMIT])
 
     def count_insert(self, values: dict[str, Any]) -> list[str]:
-        seen: list[str] = []
-
-        def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            kind = sql.split(None, 1)[0].upper()
-            if kind != "BEGIN":
-                seen.append(kind)
-            return execute(sql, params, many, context)
-
-        with connections[self.alias].execute_wrapper(wrapper):
+        with statement_kinds(self.alias) as seen:
             self.insert(values)
         return seen
 
     def close(self) -> None:
         connections[self.alias].close()
         connections[f"{self.alias}_list"].close()
+
+
+@contextmanager
+def statement_kinds(alias: str) -> Iterator[list[str]]:
+    """The kind (INSERT, SELECT, ...) of every statement Django sends on ``alias`` in the block."""
+    seen: list[str] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        kind = sql.split(None, 1)[0].upper()
+        if kind != "BEGIN":
+            seen.append(kind)
+        return execute(sql, params, many, context)
+
+    with connections[alias].execute_wrapper(wrapper):
+        yield seen

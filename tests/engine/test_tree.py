@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-import sqlalchemy as sa
+import sqltrace
 
 from engine.errors import TreeError
 
 TABLE = "tab_test_group"
 
 
-@contextmanager
 def statements(site):
     """Every SQL statement the engine sends while the block runs (transaction control aside)."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        text = " ".join(statement.split())
-        if text.upper() not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"):
-            seen.append(text)
-
-    sa.event.listen(site.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(site.engine, "before_cursor_execute", record)
+    return sqltrace.statements(site, transaction_control=False)
 
 
 def updates_of(seen, table=TABLE):
