@@ -19,6 +19,7 @@ from engine.hookspecs import hookimpl
 from engine.lifecycle import LIFECYCLE
 from engine.session import Session
 from engine.site import Site
+from engine.whitelist import whitelist
 
 __all__ = [
     "LIFECYCLE",
@@ -34,4 +35,5 @@ __all__ = [
     "Site",
     "ValidationError",
     "hookimpl",
+    "whitelist",
 ]

@@ -7,6 +7,11 @@ never returned by queries. :func:`check_password` and :func:`check_token` read t
 hashes directly and answer with the user's ID, or raise
 :class:`~engine.errors.AuthenticationError` (401) with a message that does not tell
 whether the user exists. A disabled user cannot authenticate either way.
+
+Both take a ``before_verify`` callback run just before the Argon2 check (a rate limit
+raises there, so refused guesses cost no hashing). :func:`verify_login` also answers
+with a :func:`password_stamp` that login sessions keep: setting a new password, by any
+path, changes the stamp and so ends the user's sessions.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from engine.db import reading
 from engine.errors import AuthenticationError, InvalidValueError
 from engine.permissions import ADMINISTRATOR
 from engine.validation import hash_password, verify_password
@@ -57,17 +65,45 @@ def set_password(session: Session, user: str, plain: str) -> None:
     doc.save()
 
 
-def check_password(site: Site, usr: str, pwd: str) -> str:
-    """The user's ID if ``usr`` (the user's ID or email) and ``pwd`` match an enabled user."""
+@dataclass(frozen=True)
+class PasswordLogin:
+    """A successful password check: who, and the stamp of the password they used."""
+
+    user: str
+    full_name: str | None
+    password_stamp: str
+
+
+def password_stamp(stored_hash: str) -> str:
+    """``$<salt>$`` of an Argon2 hash: a new password gets a new random salt, so a stamp taken
+    at login stops matching the User's ``password`` column once the password changes.
+
+    The salt alone reveals nothing about the password (it is public by design).
+    """
+    parts = stored_hash.split("$")  # '', 'argon2id', 'v=19', 'm=...,t=...,p=...', salt, hash
+    if len(parts) != 6 or not parts[4]:
+        raise ValueError("not an Argon2 encoded hash")
+    return f"${parts[4]}$"
+
+
+def verify_login(site: Site, usr: str, pwd: str,
+                 before_verify: Callable[[str], None] | None = None) -> PasswordLogin:
+    """Check ``usr`` (the user's ID or email) and ``pwd`` against an enabled user.
+
+    ``before_verify`` is called with the user's ID (or ``usr`` lower-cased when no user
+    matches) right before the Argon2 check and may raise to stop it, e.g. a rate limit:
+    a refused attempt then costs no hashing.
+    """
     if not isinstance(usr, str) or not usr or not isinstance(pwd, str) or not pwd:
         raise AuthenticationError(INVALID_LOGIN)
     t = site.table("User")
+    columns = (t.c.name, t.c.full_name, t.c.enabled, t.c.password)
     with site.engine.connect() as conn:
-        row = conn.execute(sa.select(t.c.name, t.c.enabled, t.c.password)
-                           .where(site.name_match(t, usr))).first()
+        row = conn.execute(sa.select(*columns).where(site.name_match(t, usr))).first()
         if row is None:
-            row = conn.execute(sa.select(t.c.name, t.c.enabled, t.c.password)
-                               .where(sa.func.lower(t.c.email) == usr.lower())).first()
+            row = conn.execute(sa.select(*columns).where(sa.func.lower(t.c.email) == usr.lower())).first()
+    if before_verify is not None:
+        before_verify(str(row.name) if row is not None else usr.lower())
     if row is None or not row.password:
         _spend_equal_time(pwd)
         raise AuthenticationError(INVALID_LOGIN)
@@ -75,7 +111,12 @@ def check_password(site: Site, usr: str, pwd: str) -> str:
         raise AuthenticationError(INVALID_LOGIN)
     if not row.enabled:
         raise AuthenticationError(f"User {row.name!r} is disabled")
-    return str(row.name)
+    return PasswordLogin(str(row.name), row.full_name, password_stamp(row.password))
+
+
+def check_password(site: Site, usr: str, pwd: str) -> str:
+    """The user's ID if ``usr`` (the user's ID or email) and ``pwd`` match an enabled user."""
+    return verify_login(site, usr, pwd).user
 
 
 # ------------------------------------------------------------------ API keys
@@ -133,18 +174,35 @@ class VerifiedSecrets:
             self._hashes.popitem(last=False)
 
 
-def check_token(site: Site, key: str, secret: str) -> str:
-    """The ID of the enabled user whose API key is ``key`` and whose secret is ``secret``."""
+def _token_statement(site: Site) -> sa.Select:
+    def build() -> sa.Select:
+        t = site.table("User")
+        return sa.select(t.c.name, t.c.enabled, t.c.api_key, t.c.api_secret).where(
+            t.c.api_key == sa.bindparam("key"))
+
+    return site.statement(("auth", "token"), build)
+
+
+def check_token(site: Site, key: str, secret: str, before_verify: Callable[[str], None] | None = None,
+                conn: sa.Connection | None = None) -> str:
+    """The ID of the enabled user whose API key is ``key`` and whose secret is ``secret``.
+
+    ``before_verify`` is called with ``key`` right before an Argon2 check (none runs for a
+    secret this process already verified) and may raise to stop it, e.g. a rate limit.
+    ``conn``: the request's connection, if it has one (saves a pool checkout).
+    """
     if not isinstance(key, str) or not key or not isinstance(secret, str) or not secret:
         raise AuthenticationError(INVALID_TOKEN)
-    t = site.table("User")
-    with site.engine.connect() as conn:
-        row = conn.execute(sa.select(t.c.name, t.c.enabled, t.c.api_key, t.c.api_secret)
-                           .where(t.c.api_key == key)).first()
+    with reading(site.engine, conn) as c:
+        row = c.execute(_token_statement(site), {"key": key}).first()
     if row is None or row.api_key != key or not row.api_secret:  # exact, also under a _ci collation
+        if before_verify is not None:
+            before_verify(key)
         _spend_equal_time(secret)
         raise AuthenticationError(INVALID_TOKEN)
     if not site.verified_secrets.seen(key, secret, row.api_secret):
+        if before_verify is not None:
+            before_verify(key)
         if not verify_password(row.api_secret, secret):
             raise AuthenticationError(INVALID_TOKEN)
         site.verified_secrets.remember(key, secret, row.api_secret)

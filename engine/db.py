@@ -4,12 +4,21 @@
   start with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing
   with "database is locked" when they upgrade a read lock.
 - PostgreSQL and MariaDB: READ COMMITTED, so a retried statement sees rows other
-  transactions committed meanwhile (naming relies on it).
+  transactions committed meanwhile (naming relies on it). The driver runs in
+  autocommit mode and docframe says BEGIN itself: for every transaction but the reads
+  a Session marks with :func:`autocommit_read`, which then cost no BEGIN and ROLLBACK
+  round trips. Under READ COMMITTED each statement sees its own snapshot anyway, in a
+  transaction or not, so such reads lose nothing.
+- Pooled connections are pinged before use only when they sat idle for a while
+  (``PING_AFTER_IDLE``), not on every checkout.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +28,10 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_SQLITE_FILE = "docframe.db"
 _BEGIN_IMMEDIATE = "docframe_begin_immediate"
+_AUTOCOMMIT_READ = "docframe_autocommit_read"  # set: the next transaction is a read without BEGIN
+_AUTOCOMMIT_TX = "docframe_autocommit_tx"  # set while the current transaction is such a read
+_LAST_USED = "docframe_last_used"
+PING_AFTER_IDLE = 5.0  # seconds a pooled server connection may sit unused before it is pinged on checkout
 
 
 def normalize_url(url: str | None) -> str:
@@ -44,7 +57,9 @@ def create_db_engine(url: str | None, **kwargs: Any) -> sa.Engine:
         _configure_sqlite(engine)
         return engine
     if backend in ("postgresql", "mysql"):
-        return sa.create_engine(url, isolation_level="READ COMMITTED", pool_pre_ping=True, **kwargs)
+        engine = sa.create_engine(url, **kwargs)
+        _configure_server(engine)
+        return engine
     raise ValueError(f"unsupported database {backend!r}: use SQLite, PostgreSQL or MariaDB")
 
 
@@ -69,12 +84,88 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _configure_server(engine: sa.Engine) -> None:
+    postgres = engine.dialect.name == "postgresql"
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, record: Any) -> None:
+        if postgres:
+            dbapi_conn.autocommit = True
+            begin = "BEGIN ISOLATION LEVEL READ COMMITTED"
+        else:
+            dbapi_conn.autocommit(True)
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            begin = "START TRANSACTION"
+        record.info["docframe_begin"] = begin
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.info[_AUTOCOMMIT_TX] = conn.info.pop(_AUTOCOMMIT_READ, False)
+        if conn.info[_AUTOCOMMIT_TX]:
+            return  # a read: each statement commits on its own
+        record = conn.connection._connection_record  # type: ignore[union-attr]
+        with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+            cur.execute(record.info["docframe_begin"])
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        """Ping a connection that sat idle (the server may have dropped it); a dead one is replaced."""
+        last = record.info.get(_LAST_USED)
+        if last is not None and time.monotonic() - last < PING_AFTER_IDLE:
+            return
+        try:
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SELECT 1")
+                cur.fetchall()
+        except Exception as exc:
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_conn: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+
+def autocommit_read(conn: sa.Connection) -> None:
+    """Let the connection's next (auto-begun) transaction be a read without BEGIN (servers only).
+
+    On SQLite reads keep their deferred BEGIN: it holds one WAL snapshot for the read.
+    """
+    if conn.dialect.name != "sqlite" and not conn.in_transaction():
+        conn.info[_AUTOCOMMIT_READ] = True
+
+
+@contextmanager
+def reading(engine: sa.Engine, conn: sa.Connection | None = None) -> Iterator[sa.Connection]:
+    """A connection for a few reads outside any write: ``conn`` (left open) or a new one (closed after)."""
+    if conn is None:
+        with engine.connect() as new:
+            yield new
+        return
+    autocommit_read(conn)
+    try:
+        yield conn
+    finally:
+        end_read(conn)
+
+
+def end_read(conn: sa.Connection) -> None:
+    """After reads outside a write transaction: end a real transaction (SQLite's snapshot).
+
+    An autocommit read's transaction exists only in SQLAlchemy's bookkeeping: it is
+    kept, so the next read costs no round trip; the next write ends it first.
+    """
+    if conn.in_transaction() and not conn.info.get(_AUTOCOMMIT_TX):
+        conn.rollback()
+
+
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
 def begin_write(conn: sa.Connection) -> sa.RootTransaction:
-    """Begin a transaction that will write (IMMEDIATE on SQLite)."""
+    """Begin a transaction that will write (IMMEDIATE on SQLite, a real BEGIN on the servers)."""
+    conn.info.pop(_AUTOCOMMIT_READ, None)
     if conn.dialect.name == "sqlite":
         conn.info[_BEGIN_IMMEDIATE] = True
     return conn.begin()

@@ -133,8 +133,20 @@ class AuthenticationError(DocframeError):
     status = 401
 
 
+class ServiceUnavailableError(DocframeError):
+    """A service the request needs is down (e.g. the Redis holding rate-limit counters): try again later."""
+
+    status = 503
+
+
 class RateLimitExceededError(DocframeError):
+    """Too many attempts; ``retry_after`` is how many seconds to wait (the HTTP ``Retry-After``)."""
+
     status = 429
+
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class MetaError(DocframeError):

@@ -95,8 +95,8 @@ def long_text_type() -> sa.types.TypeEngine:
 # ---------------------------------------------------------------- coercers
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." + _LABEL + r")+$")
-_PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{3,30}$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." + _LABEL + r")+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{3,30}$")
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f", ""}
 _INT_LIMIT = 2**63  # BIGINT on every database
@@ -132,9 +132,9 @@ def _data(value: Any, field: Field) -> str:
     if not text:
         return text
     fmt = field.options
-    if fmt == "Email" and not _EMAIL_RE.match(text):
+    if fmt == "Email" and not EMAIL_RE.match(text):
         raise ValueError(f"{shown(text)} is not a valid email address")
-    if fmt == "Phone" and (not _PHONE_RE.match(text) or sum(c.isdigit() for c in text) < 3):
+    if fmt == "Phone" and (not PHONE_RE.match(text) or sum(c.isdigit() for c in text) < 3):
         raise ValueError(f"{shown(text)} is not a valid phone number")
     if fmt == "URL":
         parsed = urlparse(text)

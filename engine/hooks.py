@@ -24,6 +24,7 @@ import pluggy
 from engine import hookspecs
 from engine.errors import HookError
 from engine.meta import snake
+from engine.whitelist import WhitelistedMethod, collect
 
 ALL_DOCTYPES_MODULE = "all_doctypes"
 
@@ -37,6 +38,9 @@ class HookRegistry:
         self._callers: dict[tuple[str, str], Callable[..., Any] | None] = {}
         self._doctypes = list(doctypes)
         self._by_module = {snake(d): d for d in self._doctypes}
+        # Whitelisted methods (engine.whitelist): plain ones by dotted name, document ones by (doctype, name).
+        self.methods: dict[str, WhitelistedMethod] = {}
+        self.doc_methods: dict[tuple[str, str], WhitelistedMethod] = {}
         for name in self._doctypes:
             pm = pluggy.PluginManager(hookspecs.PROJECT)
             pm.add_hookspecs(hookspecs)
@@ -63,7 +67,17 @@ class HookRegistry:
                 raise
             except Exception as exc:
                 raise HookError(f"{path}: cannot import hook module: {type(exc).__name__}: {exc}") from exc
-            self.register(None if stem == ALL_DOCTYPES_MODULE else self._by_module[stem], module, str(path))
+            doctype = None if stem == ALL_DOCTYPES_MODULE else self._by_module[stem]
+            self.register(doctype, module, str(path))
+            self.add_methods(collect(module, f"{folder.name}.{stem}", doctype, str(path)))
+
+    def add_methods(self, methods: Iterable[WhitelistedMethod]) -> None:
+        """Make whitelisted methods callable (see :mod:`engine.whitelist`)."""
+        for m in methods:
+            if m.doctype is None:
+                self.methods[m.name] = m
+            else:
+                self.doc_methods[(m.doctype, m.name)] = m
 
     def register(self, doctype: str | None, plugin: object, source: str | None = None) -> None:
         """Register a plugin (module or object with ``@hookimpl`` methods).

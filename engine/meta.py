@@ -36,7 +36,8 @@ STANDARD_COLUMNS = ("name", "owner", "creation", "modified", "modified_by", "doc
 CHILD_COLUMNS = ("parent", "parenttype", "parentfield")
 TREE_PATH_COLUMN = "tree_path"
 NAMING_COUNTER_TABLE = "tab_naming_counter"
-ENGINE_TABLES = frozenset({NAMING_COUNTER_TABLE})
+AUTH_SESSION_TABLE = "tab_auth_session"  # server-side login sessions (engine.web.sessions)
+ENGINE_TABLES = frozenset({NAMING_COUNTER_TABLE, AUTH_SESSION_TABLE})
 # Attribute names of engine.document.Document: a field with one of these names would be
 # shadowed by the method (doc.save is the method, never the field's value).
 DOCUMENT_ATTRIBUTES = (

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from engine.fieldtypes import datetime_type
-from engine.meta import NAMING_COUNTER_TABLE, TREE_PATH_COLUMN, DocType
+from engine.meta import AUTH_SESSION_TABLE, NAMING_COUNTER_TABLE, TREE_PATH_COLUMN, DocType
 
-__all__ = ["NAMING_COUNTER_TABLE", "compile_schema", "compile_table", "index_name"]
+__all__ = ["AUTH_SESSION_TABLE", "NAMING_COUNTER_TABLE", "compile_schema", "compile_table", "index_name"]
 
 NAME_LENGTH = 140
 TREE_PATH_LENGTH = 1000
@@ -30,7 +30,7 @@ def index_name(prefix: str, table: str, column: str) -> str:
 
 
 def compile_schema(doctypes: Mapping[str, DocType], dialect: str = "sqlite") -> sa.MetaData:
-    """Tables for every doctype plus the engine's own naming-counter table.
+    """Tables for every doctype plus the engine's own naming-counter and login-session tables.
 
     ``dialect`` only decides how case-insensitive IDs are enforced: a unique index
     on lower(name) on SQLite and PostgreSQL, the _ci collation on MariaDB.
@@ -44,7 +44,31 @@ def compile_schema(doctypes: Mapping[str, DocType], dialect: str = "sqlite") -> 
         sa.Column("current", sa.BigInteger, nullable=False, server_default="0"),
         mysql_charset="utf8mb4", mysql_collate="utf8mb4_bin",
     )
+    compile_auth_session_table(md)
     return md
+
+
+def compile_auth_session_table(md: sa.MetaData) -> sa.Table:
+    """Server-side login sessions (see :mod:`engine.web.sessions`).
+
+    The cookie holds a random token; only its SHA-256 is stored. ``password_stamp``
+    is the salt of the user's password hash at login: a new password has a new salt,
+    so the session lookup (joined with User) stops matching. Same collation as the
+    doctype tables so MariaDB can compare ``user`` and the stamp with User's columns.
+    """
+    table = sa.Table(
+        AUTH_SESSION_TABLE, md,
+        sa.Column("sid_hash", sa.String(64), primary_key=True),  # hex SHA-256 of the cookie token
+        sa.Column("user", sa.String(NAME_LENGTH), nullable=False),
+        sa.Column("password_stamp", sa.String(140), nullable=False),
+        sa.Column("creation", datetime_type(), nullable=False),  # UTC
+        sa.Column("last_seen", datetime_type(), nullable=False),  # UTC, refreshed at most once an interval
+        sa.Column("ip", sa.String(64)),
+        sa.Column("user_agent", sa.String(255)),
+        mysql_charset="utf8mb4", mysql_collate="utf8mb4_unicode_ci", mysql_engine="InnoDB",
+    )
+    sa.Index(index_name("ix", AUTH_SESSION_TABLE, "last_seen"), table.c.last_seen)
+    return table
 
 
 def compile_table(dt: DocType, md: sa.MetaData, dialect: str = "sqlite") -> sa.Table:

@@ -12,13 +12,13 @@ import datetime as dt
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from engine import lifecycle, permissions, query
-from engine.db import begin_write
+from engine.db import begin_write, reading
 from engine.document import Document, Flags
 from engine.errors import DoesNotExistError, InvalidValueError
 from engine.validation import apply_defaults
@@ -30,11 +30,13 @@ if TYPE_CHECKING:
 class Session:
     """The document API for one user: new_doc, get_doc, get_list, insert, ..."""
 
-    def __init__(self, site: Site, user: str = "Administrator", flags: Mapping[str, Any] | None = None):
+    def __init__(self, site: Site, user: str = "Administrator", flags: Mapping[str, Any] | None = None,
+                 conn: sa.Connection | None = None):
+        """``conn``: a connection to use (and close) instead of taking one from the pool on first use."""
         self.site = site
         self.user = user
         self.flags = Flags(flags or {})
-        self._conn: sa.Connection | None = None
+        self._conn: sa.Connection | None = conn
         self._depth = 0
         self._checking = 0  # > 0 inside a permission-checked call: nested calls are not checked again
         self._user_context: Any = None  # engine.permissions.UserContext, read on first use
@@ -86,14 +88,10 @@ class Session:
         finally:
             self._depth = 0
 
-    @contextmanager
-    def _reading(self) -> Iterator[sa.Connection]:
-        conn = self.conn
-        try:
-            yield conn
-        finally:
-            if not self._depth and conn.in_transaction():
-                conn.rollback()
+    def _reading(self) -> AbstractContextManager[sa.Connection]:
+        if self._depth:  # inside a write transaction: read in it
+            return nullcontext(self.conn)
+        return reading(self.site.engine, self.conn)
 
     def now(self) -> dt.datetime:
         return dt.datetime.now()
@@ -112,6 +110,16 @@ class Session:
             yield
         finally:
             self._checking -= 1
+
+    def checked(self, doctype: str, action: str, doc: Document | None = None) -> AbstractContextManager[None]:
+        """Check once that the user may ``action`` on ``doctype`` (and on ``doc``); what runs inside is part of it.
+
+        For a whitelisted method that works out something about one document (a
+        customer's credit limit reads its group and company): the caller must be able
+        to read the customer, and the reads that serve it are not checked again, as
+        a hook's are not.
+        """
+        return self._permitted(doctype, action, doc)
 
     def run_lifecycle(self, op: str, doc: Document) -> None:
         """Run an operation (if the user may); run it again if the database broke a deadlock.
@@ -207,16 +215,18 @@ class Session:
         return sa.select(t).where(sa.func.lower(t.c.name) == sa.bindparam("name"))
 
     def _load_children(self, conn: sa.Connection, meta: Any, name: str) -> dict[str, list[dict[str, Any]]]:
+        """Every child row of the document, by parent field, in one query whatever the number of tables."""
+        if not meta.table_fields:
+            return {}
+        stmt, layout = self.site.statement(("children", meta.name), lambda: _children_statement(self.site, meta))
+        rows: list[tuple[str, int, dict[str, Any]]] = []
+        for r in conn.execute(stmt, {"parent": name}):
+            data = {column: r[slot] for column, slot in layout[r[0]]}
+            rows.append((data["parentfield"], data["idx"], data))
+        rows.sort(key=lambda item: (item[0], item[1]))
         out: dict[str, list[dict[str, Any]]] = {}
-        for child_doctype in dict.fromkeys(f.options for f in meta.table_fields):
-            def build(child_doctype: str = child_doctype) -> sa.Select:
-                t = self.site.table(child_doctype)
-                return (sa.select(t).where(t.c.parent == sa.bindparam("parent"), t.c.parenttype == meta.name)
-                        .order_by(t.c.parentfield, t.c.idx))
-
-            stmt = self.site.statement(("children", meta.name, child_doctype), build)
-            for r in conn.execute(stmt, {"parent": name}):
-                out.setdefault(r.parentfield, []).append(dict(r._mapping))
+        for parentfield, _, data in rows:
+            out.setdefault(parentfield, []).append(data)
         return out
 
     def delete_doc(self, doctype: str, name: str) -> None:
@@ -350,3 +360,27 @@ def _deadlocked(exc: BaseException | None) -> bool:
                 return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def _children_statement(site: Site, meta: Any) -> tuple[sa.Select | sa.CompoundSelect, list[list[tuple[str, int]]]]:
+    """One UNION ALL over the doctype's child tables, and where each table's columns are in its rows.
+
+    Every (table, column) gets its own result column; a table's branch fills its own
+    and NULLs the others, typed for result processing (PostgreSQL also needs them CAST,
+    as it types a UNION column from its first two branches; MariaDB cannot CAST to
+    every type and needs none). The
+    first result column says which table a row comes from. Far fewer round trips than
+    a query per table, which counts on servers: a Customer has five child tables.
+    """
+    tables = [site.table(d) for d in dict.fromkeys(f.options for f in meta.table_fields)]
+    slots = [(i, column) for i, t in enumerate(tables) for column in t.columns]
+    typed_null = sa.cast if site.engine.dialect.name == "postgresql" else sa.type_coerce
+    selects = []
+    for i, t in enumerate(tables):
+        cols = [sa.literal(i, sa.Integer).label("t")]
+        cols += [(column if owner == i else typed_null(sa.null(), column.type)).label(f"c{k}")
+                 for k, (owner, column) in enumerate(slots)]
+        selects.append(sa.select(*cols).where(t.c.parent == sa.bindparam("parent"), t.c.parenttype == meta.name))
+    layout = [[(column.name, k + 1) for k, (owner, column) in enumerate(slots) if owner == i]
+              for i in range(len(tables))]
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)), layout

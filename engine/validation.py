@@ -94,7 +94,12 @@ def check_document(doc: Document, ctx: Session) -> None:
         before_rows = {r.name: r for r in (before.get(tf.name) or [])} if before else {}
         for i, row in enumerate(rows, 1):
             row._data["idx"] = i
-            old = before_rows.get(row.get("name"))
+            row_id = row.get("name")
+            if row_id is not None and not isinstance(row_id, str):  # e.g. an object sent over the API
+                errors.append(FieldError(row.meta.name, "name", "ID", f"{meta.name}: {tf.label} row {i}: the row ID "
+                                         f"must be text, not {type(row_id).__name__}", row_id, i))
+                row_id = None  # its other fields are still checked, as a new row's
+            old = before_rows.get(row_id) if row_id is not None else None
             if old is None:
                 apply_defaults(row, ctx.user)
             _check_row(row, row.meta, old, i, errors, ctx, table_label=tf.label)

@@ -137,17 +137,22 @@ def new_row_name() -> str:
     return secrets.token_hex(8)
 
 
-def _child_values(doc: Document, row: Document, tablefield: str, new: bool = False) -> dict[str, Any]:
+def _child_values(doc: Document, row: Document, tablefield: str, old: Document | None = None) -> dict[str, Any]:
+    """The row's column values; ``old`` is the stored row it updates (None for a new row).
+
+    Who created a row and when is the server's: the stored values for an existing
+    row, the parent's save for a new one, whatever a client sent.
+    """
     data = row._data
-    if new or not data.get("name"):
+    if old is None:
         # A new row always gets its own ID: one copied from another document must not collide.
         data["name"] = new_row_name()
     data["parent"] = doc._data["name"]
     data["parenttype"] = doc.meta.name
     data["parentfield"] = tablefield
     data["docstatus"] = doc._data.get("docstatus") or 0
-    data["owner"] = data.get("owner") or doc._data.get("owner")
-    data["creation"] = data.get("creation") or doc._data.get("modified")
+    data["owner"] = old._data.get("owner") if old is not None else doc._data.get("owner")
+    data["creation"] = old._data.get("creation") if old is not None else doc._data.get("modified")
     data["modified"] = doc._data.get("modified")
     data["modified_by"] = doc._data.get("modified_by")
     return {c: data.get(c) for c in row.meta.column_names}
@@ -157,7 +162,7 @@ def _insert_children(doc: Document, ctx: Session, tables: list[tuple[str, list[D
     by_doctype: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for tablefield, rows in tables:
         for row in rows:
-            by_doctype[row.meta.name].append(_child_values(doc, row, tablefield, new=True))
+            by_doctype[row.meta.name].append(_child_values(doc, row, tablefield))
     for child_doctype, values in by_doctype.items():
         table = ctx.site.table(child_doctype)
         try:
@@ -225,7 +230,7 @@ def _reconcile_children(doc: Document, before: Document, ctx: Session) -> None:
                 row._data["name"] = None
                 new_rows.append(row)
             else:
-                values = _child_values(doc, row, f.name)
+                values = _child_values(doc, row, f.name, old)
                 values["b_name"] = values["name"]
                 updates[row.meta.name].append(values)
         inserts.append((f.name, new_rows))

@@ -226,29 +226,14 @@ def test_console_entry_point(tmp_path):
 def test_readme_demo_command_serves_the_api(tmp_path):
     """`docframe demo` as a new user runs it: builds the demo, then serves it on a real port."""
     import json
-    import socket
-    import subprocess
-    import sys
-    import time
     import urllib.request
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "demo", "--port", str(port)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/method/ping", timeout=2) as answer:
-                    assert json.load(answer) == {"message": "pong"}
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                assert time.monotonic() < deadline, "demo server did not come up"
-                time.sleep(0.5)
+    import liveserver
+
+    port = liveserver.free_port()
+    cmd = [*liveserver.DOCFRAME, "demo", "--port", str(port)]
+    with liveserver.serving("docframe demo", cmd, port, tmp_path / "demo.log", cwd=tmp_path, timeout=120) as server:
+        base = server.url  # it answered /api/method/ping with {"message": "pong"}
         login = urllib.request.Request(f"{base}/api/method/login", method="POST",
                                        data=json.dumps({"usr": "Administrator", "pwd": "admin"}).encode(),
                                        headers={"Content-Type": "application/json"})
@@ -260,6 +245,3 @@ def test_readme_demo_command_serves_the_api(tmp_path):
         with urllib.request.urlopen(listing, timeout=10) as answer:
             names = [row["name"] for row in json.load(answer)["data"]]
         assert "John Smith" in names and "John Smith-1" in names
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
