@@ -81,6 +81,21 @@ def _docs_arg(args: Mapping[str, Any]) -> list[Any]:
 
 
 def _filters(value: Any, arg: str = "filters") -> Any:
+    """Filters as Frappe's ``get_safe_filters`` reads them: JSON when the text is JSON, else the text.
+
+    frappe-client JSON-encodes every filters argument, so a name arrives as ``"Acme"``
+    (quotes included) and a number as ``5``; both mean that ID. Text that is not JSON,
+    or JSON ``true``/``null``, is taken as it is (an ID).
+    """
+    if isinstance(value, str) and value.strip()[:1] not in ("[", "{"):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = value
+        if isinstance(decoded, str):
+            value = decoded
+        elif isinstance(decoded, (int, float)) and not isinstance(decoded, bool):
+            value = value.strip()
     value = _json(value, arg)
     return value or None
 

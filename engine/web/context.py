@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, g, request
 
 from engine.errors import AuthenticationError
@@ -19,7 +20,18 @@ def current_site() -> Site:
 def authenticate() -> None:
     """before_request: who is calling (a bad credential answers 401 here)."""
     g.docframe_user = auth.GUEST  # an error answer still knows who asked
-    g.docframe_user = auth.authenticate(current_site(), request)
+    g.docframe_user = auth.authenticate(current_site(), request, request_conn)
+
+
+def request_conn() -> sa.Connection:
+    """The request's database connection: credentials are checked on it, then its Session uses it."""
+    s = g.get("docframe_session")
+    if s is not None:
+        return s.conn  # type: ignore[no-any-return]
+    conn = g.get("docframe_conn")
+    if conn is None:
+        conn = g.docframe_conn = current_site().engine.connect()
+    return conn  # type: ignore[no-any-return]
 
 
 def current_user() -> str:
@@ -36,7 +48,7 @@ def db_session() -> Session:
     """The request's Session, for the authenticated user (opened on first use, closed at teardown)."""
     s = g.get("docframe_session")
     if s is None:
-        s = g.docframe_session = current_site().session(current_user())
+        s = g.docframe_session = Session(current_site(), current_user(), conn=g.pop("docframe_conn", None))
     return s  # type: ignore[no-any-return]
 
 
@@ -52,3 +64,6 @@ def close_session(exc: BaseException | None) -> None:
     s = g.pop("docframe_session", None)
     if s is not None:
         s.close()
+    conn = g.pop("docframe_conn", None)
+    if conn is not None:
+        conn.close()

@@ -1,10 +1,13 @@
-"""Frappe-shaped error answers.
+"""Frappe-shaped error answers, v1 or v2 by the request's path.
 
-Every error answers with the HTTP status of its exception and a body clients of
-Frappe understand: ``exc_type``, ``exception`` ("frappe.exceptions.X: message"),
-``exc`` (a JSON list with that line: a message, never a server traceback),
-``_server_messages`` (a JSON string of a list of JSON strings) and, beyond Frappe,
-``errors``: a list of ``{field, message, ...}``.
+Every error answers with the HTTP status of its exception. Under ``/api/v2/`` the
+body is Frappe's v2 shape: ``{"errors": [{"type": "ValidationError", "message": ...,
+"title": "Message", "indicator": "red"}]}``, one entry per field problem, each with
+its ``field`` (and ``doctype``, ``label``, ``row``) when known. Everywhere else it is
+the v1 body clients of Frappe understand: ``exc_type``, ``exception``
+("frappe.exceptions.X: message"), ``exc`` (a JSON list with that line: a message,
+never a server traceback), ``_server_messages`` (a JSON string of a list of JSON
+strings) and, beyond Frappe, ``errors``: a list of ``{field, message, ...}``.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import DocframeError
 
 log = logging.getLogger("engine.web")
+
+V2_PREFIX = "/api/v2"
 
 # Werkzeug's HTTP errors, named as Frappe names the matching exception.
 _HTTP_EXC_TYPES = {
@@ -29,6 +34,7 @@ _HTTP_EXC_TYPES = {
 
 
 def error_body(exc_type: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The v1 body."""
     line = f"frappe.exceptions.{exc_type}: {message}"
     messages = [m["message"] for m in errors or () if m.get("message")] or [message]
     return {
@@ -42,9 +48,29 @@ def error_body(exc_type: str, message: str, errors: list[dict[str, Any]] | None 
     }
 
 
+def v2_error_body(exc_type: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The v2 body: Frappe's error entry (``type`` and the message dialog's keys) per problem."""
+    entries = []
+    for detail in errors or [{"message": message}]:
+        entry: dict[str, Any] = {"type": exc_type, "message": detail.get("message") or message,
+                                 "title": "Message", "indicator": "red"}
+        entry.update((k, v) for k, v in detail.items() if k != "message" and v is not None)
+        entries.append(entry)
+    return {"errors": entries}
+
+
+def is_v2_request() -> bool:
+    if not has_request_context():
+        return False
+    path = request.path
+    return path == V2_PREFIX or path.startswith(V2_PREFIX + "/")
+
+
 def error_response(status: int, exc_type: str, message: str,
                    errors: list[dict[str, Any]] | None = None) -> Response:
-    response = jsonify(error_body(exc_type, message, errors))
+    """The error answer for this request: the v2 body under /api/v2/, else the v1 body."""
+    body = v2_error_body if is_v2_request() else error_body
+    response = jsonify(body(exc_type, message, errors))
     response.status_code = status
     return response
 

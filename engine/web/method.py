@@ -1,8 +1,11 @@
 """``/api/method/<name>``: whitelisted methods answering ``{"message": ...}``.
 
-This slice has the session methods: ``ping`` (no login), ``login``, ``logout`` and
-``frappe.auth.get_logged_user``. A trailing slash after the name is accepted, and
-so is Frappe's legacy form: GET/POST ``/`` with ``cmd=<method>``.
+Built in: ``ping`` (no login), ``login``, ``logout``, ``frappe.auth.get_logged_user`` and
+the ``frappe.client.*`` family; then the app's whitelisted methods (``@whitelist`` in
+its hook modules, see :mod:`engine.whitelist`), e.g. ``hooks.customer.get_defaults``.
+A trailing slash after the name is accepted, and so is Frappe's legacy form: GET/POST
+``/`` with ``cmd=<method>``. A method called with an HTTP method it does not accept
+(a write over GET) answers 403, as Frappe does.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from engine.errors import AuthenticationError, DoesNotExistError, ValidationError
+from engine.document import Document
+from engine.errors import AuthenticationError, DoesNotExistError, PermissionError
 from engine.web import auth, client_methods
 from engine.web.context import current_site, current_user, db_session, require_user, set_user
 from engine.web.jsonio import request_args
@@ -24,29 +28,38 @@ bp = Blueprint("method", __name__)
 
 @dataclass(frozen=True)
 class Method:
+    """A built-in method: ``fn(args)`` returns the message, or a :class:`Reply` for a whole body."""
+
     fn: Callable[[dict[str, Any]], Any]
     allow_guest: bool = False
     http_methods: frozenset[str] = frozenset({"GET", "POST"})
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A method result that is the answer's top-level keys, not its ``message`` (as Frappe's login)."""
+
+    body: dict[str, Any]
 
 
 def ping(args: dict[str, Any]) -> str:
     return "pong"
 
 
-def login(args: dict[str, Any]) -> ResponseReturnValue:
+def login(args: dict[str, Any]) -> Reply:
     usr, pwd = args.get("usr"), args.get("pwd")
     if not isinstance(usr, str) or not isinstance(pwd, str) or not usr or not pwd:
         raise AuthenticationError("Incomplete login details: send usr and pwd")
     user = auth.login(current_site(), usr, pwd)
     set_user(user)
     full_name = db_session().get_value("User", user, "full_name") or user
-    return jsonify({"message": "Logged In", "home_page": "/app", "full_name": full_name})
+    return Reply({"message": "Logged In", "home_page": "/app", "full_name": full_name})
 
 
-def logout(args: dict[str, Any]) -> ResponseReturnValue:
+def logout(args: dict[str, Any]) -> Reply:
     auth.logout()
     set_user(auth.GUEST)
-    return jsonify({})
+    return Reply({})
 
 
 def get_logged_user(args: dict[str, Any]) -> str:
@@ -65,21 +78,60 @@ METHODS.update({f"frappe.client.{n}": Method(fn, http_methods=frozenset({"POST"}
 ALIASES = {"frappe.handler.ping": "ping", "frappe.auth.login": "login", "frappe.handler.logout": "logout"}
 
 
-def call(name: str, args: dict[str, Any]) -> ResponseReturnValue:
+def _allowed(name: str, http_methods: frozenset[str], allow_guest: bool) -> None:
+    if request.method not in http_methods:  # Frappe: a write method over GET is "Not permitted"
+        raise PermissionError(f"Not permitted: method {name!r} does not accept {request.method}; use "
+                              f"{' or '.join(sorted(http_methods))}")
+    if not allow_guest and current_user() == auth.GUEST:
+        raise AuthenticationError(f"Not logged in: {name!r} needs a login or an Authorization token")
+
+
+def invoke(name: str, args: dict[str, Any]) -> Any:
+    """Run a built-in or whitelisted app method for this request; its raw result (maybe a Reply).
+
+    Raises DoesNotExistError (404) for an unknown name, PermissionError (403) for an
+    HTTP method it does not accept, AuthenticationError (401) for Guest.
+    """
     name = name.strip("/")
     name = ALIASES.get(name, name)
-    method = METHODS.get(name)
-    if method is None:
+    builtin = METHODS.get(name)
+    if builtin is not None:
+        _allowed(name, builtin.http_methods, builtin.allow_guest)
+        return builtin.fn(args)
+    app_method = current_site().hooks.methods.get(name)
+    if app_method is None:
         raise DoesNotExistError(f"Method {name!r} not found")
-    if request.method not in method.http_methods:
-        raise ValidationError(f"Method {name!r} does not accept {request.method}; use "
-                              f"{' or '.join(sorted(method.http_methods))}")
-    if not method.allow_guest and current_user() == auth.GUEST:
-        raise AuthenticationError(f"Not logged in: {name!r} needs a login or an Authorization token")
-    result = method.fn(args)
-    if isinstance(result, (str, int, float, bool, list, dict)) or result is None:
-        return jsonify({"message": result} if result is not None else {})
-    return result
+    _allowed(name, app_method.http_methods, app_method.allow_guest)
+    session = db_session()
+    with session.atomic():  # a method's writes, with their hooks, are one transaction
+        return app_method.call(session, args)
+
+
+def invoke_doc_method(doctype: str, name: str, method: str, args: dict[str, Any]) -> tuple[Any, Document]:
+    """Run a document method (``@whitelist`` with ``doc, ctx``); its result and the document after it.
+
+    GET needs read permission on the document, any other HTTP method write permission,
+    as Frappe's ``run_doc_method``. What the method then reads and writes is part of
+    that one permitted operation and not checked again, as for a hook.
+    """
+    session = db_session()
+    meta = current_site().get_meta(doctype)
+    found = current_site().hooks.doc_methods.get((meta.name, method.strip("/")))
+    if found is None:
+        raise DoesNotExistError(f"DocType {meta.name!r} has no method {method!r}")
+    _allowed(f"{meta.name}.{found.name}", found.http_methods, found.allow_guest)
+    with session.atomic():
+        doc = session.get_doc(meta.name, name)
+        with session.checked(meta.name, "read" if request.method == "GET" else "write", doc):
+            return found.call(session, args, doc), doc
+
+
+def call(name: str, args: dict[str, Any]) -> ResponseReturnValue:
+    """A method's v1 answer: ``{"message": result}`` (``{}`` for None), or a Reply's body."""
+    result = invoke(name, args)
+    if isinstance(result, Reply):
+        return jsonify(result.body)
+    return jsonify({"message": result} if result is not None else {})
 
 
 @bp.route("/api/method/<path:name>", methods=["GET", "POST"])

@@ -22,7 +22,7 @@ bp = Blueprint("resource", __name__)
 
 DEFAULT_PAGE_LENGTH = 20
 # Never taken from a request body: who made or changed a document, and its ID, are the server's.
-_NOT_FROM_CLIENT = ("name", "owner", "creation", "modified_by", "flags")
+NOT_FROM_CLIENT = ("name", "owner", "creation", "modified_by", "flags")
 
 
 def _page_length(args: Any) -> Any:
@@ -35,6 +35,7 @@ def _page_length(args: Any) -> Any:
 
 
 @bp.route("/api/resource/<doctype>", methods=["GET"])
+@bp.route("/api/resource/<doctype>/", methods=["GET"])  # frappe-client's get_doc(filters=...) sends the slash
 def get_list(doctype: str) -> ResponseReturnValue:
     require_user()
     args = request.args
@@ -51,6 +52,7 @@ def get_list(doctype: str) -> ResponseReturnValue:
 
 
 @bp.route("/api/resource/<doctype>", methods=["POST"])
+@bp.route("/api/resource/<doctype>/", methods=["POST"])
 def create(doctype: str) -> ResponseReturnValue:
     require_user()
     values = document_body(request)
@@ -69,7 +71,7 @@ def get_doc(doctype: str, name: str) -> ResponseReturnValue:
 def update(doctype: str, name: str) -> ResponseReturnValue:
     require_user()
     values = document_body(request)
-    for key in _NOT_FROM_CLIENT:
+    for key in NOT_FROM_CLIENT:
         values.pop(key, None)
     doc = db_session().get_doc(doctype, name)
     doc.update(values)

@@ -3,7 +3,8 @@
 - ``web_site``: session-scoped Site on the bundled app (repo root), migrated on its own database.
 - ``web``: a :class:`WebEnv` for one test: the app, a test client logged in as Administrator
   (cookie session), ``anon()`` for a client without one, and Administrator's API key pair.
-  After the test every table is emptied (but Administrator) and the standard records re-installed.
+  After the test every table is emptied (but Administrator and the run's login session,
+  restored even if the test logged it out) and the standard records re-installed.
 
 Argon2 makes each password or API-secret check cost a few hundred ms, so the Administrator's
 password and key are set once per run, and most tests use the cookie session.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
@@ -24,6 +25,7 @@ from engine import Site
 from engine.auth import ensure_administrator, generate_api_key
 from engine.fixtures import install_fixtures
 from engine.permissions import ADMINISTRATOR
+from engine.schema import AUTH_SESSION_TABLE
 from engine.web import create_app
 
 if TYPE_CHECKING:
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 ADMIN_PASSWORD = "admin-test-password"
-APP_CONFIG = {"SECRET_KEY": "test-secret", "TESTING": True}
+# Rate-limit counters in the app's memory (never a Redis named by the environment): each test's app starts afresh.
+APP_CONFIG = {"SECRET_KEY": "test-secret", "TESTING": True, "RATELIMIT_STORAGE_URI": "memory://"}
 
 
 @dataclass
@@ -52,8 +55,18 @@ class WebEnv:
         return {"Authorization": f"token {self.api_key}:{self.api_secret}"}
 
 
+@dataclass(frozen=True)
+class RunLogin:
+    """What every test of the run shares: Administrator's API key pair and login session."""
+
+    api_key: str
+    api_secret: str
+    cookie: str
+    session_row: dict[str, Any]  # the login's row of the session table, restored after each test
+
+
 @pytest.fixture(scope="session")
-def web_site_keys(databases: IsolatedDatabases) -> Iterator[tuple[Site, str, str, str]]:
+def web_site_keys(databases: IsolatedDatabases) -> Iterator[tuple[Site, RunLogin]]:
     """The migrated site, with Administrator's password set, an API key pair and a session cookie."""
     site = Site(databases.new(), REPO_ROOT)
     site.migrate()
@@ -65,13 +78,17 @@ def web_site_keys(databases: IsolatedDatabases) -> Iterator[tuple[Site, str, str
     assert r.status_code == 200, r.get_json()
     cookie = client.get_cookie("sid")
     assert cookie is not None
-    yield site, key, secret, cookie.value
+    sessions = site.metadata.tables[AUTH_SESSION_TABLE]
+    with site.engine.connect() as conn:
+        (row,) = conn.execute(sessions.select()).mappings().all()
+    yield site, RunLogin(key, secret, cookie.value, dict(row))
     site.dispose()
 
 
-def _clear(site: Site) -> None:
-    """Empty every table but keep the Administrator user (and its roles)."""
+def _clear(site: Site, login: RunLogin) -> None:
+    """Empty every table but keep the Administrator user (and its roles) and the run's login session."""
     users, roles = site.table("User"), site.table("Has Role")
+    sessions = site.metadata.tables[AUTH_SESSION_TABLE]
     with site.engine.begin() as conn:
         for table in reversed(site.metadata.sorted_tables):
             if table is users:
@@ -80,14 +97,15 @@ def _clear(site: Site) -> None:
                 conn.execute(table.delete().where(table.c.parent != ADMINISTRATOR))
             else:
                 conn.execute(table.delete())
+        conn.execute(sessions.insert().values(login.session_row))
 
 
 @pytest.fixture
-def web(web_site_keys: tuple[Site, str, str, str]) -> Iterator[WebEnv]:
-    site, key, secret, cookie = web_site_keys
+def web(web_site_keys: tuple[Site, RunLogin]) -> Iterator[WebEnv]:
+    site, login = web_site_keys
     app = create_app(site, APP_CONFIG)
     client = app.test_client()
-    client.set_cookie("sid", cookie)  # the run's login (same SECRET_KEY)
-    yield WebEnv(site, app, client, key, secret)
-    _clear(site)
+    client.set_cookie("sid", login.cookie)  # the run's login session
+    yield WebEnv(site, app, client, login.api_key, login.api_secret)
+    _clear(site, login)
     install_fixtures(site)
