@@ -77,6 +77,30 @@ def create_chart_of_accounts(company: Document, ctx: Session) -> None:
         company.update(defaults)
 
 
+def delete_chart_of_accounts(company: Document, ctx: Session) -> None:
+    """Company on_trash: its accounts go with it (as in ERPNext), deepest first.
+
+    Each account's own link check still runs, so the delete is refused, with nothing
+    deleted, while anything else uses one of them (a customer's receivable account,
+    later a ledger entry).
+    """
+    table = ctx.site.table("Company")
+    ctx.conn.execute(table.update().where(table.c.name == company.name)
+                     .values(receivables_group=None, default_cash_account=None))
+    rows = ctx.get_list("Account", filters={"company": company.name}, fields=["name", "parent_account"],
+                        limit=None)
+    parent = {r["name"]: r["parent_account"] for r in rows}
+
+    def depth(name: str) -> int:
+        level = 0
+        while parent.get(name):
+            name, level = parent[name], level + 1
+        return level
+
+    for name in sorted(parent, key=depth, reverse=True):
+        ctx.delete_doc("Account", name)
+
+
 def validate_company(company: Document, ctx: Session) -> None:
     """Company validate: the receivables group and the default cash account belong to the company."""
     errors: list[FieldError] = []

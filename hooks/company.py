@@ -20,3 +20,8 @@ def validate(doc, ctx):
 @hookimpl
 def after_insert(doc, ctx):
     _accounts.create_chart_of_accounts(doc, ctx)
+
+
+@hookimpl
+def on_trash(doc, ctx):
+    _accounts.delete_chart_of_accounts(doc, ctx)

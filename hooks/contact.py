@@ -8,7 +8,9 @@ from . import _parties
 
 
 def _full_name(doc) -> str:
-    return " ".join(part.strip() for part in (doc.first_name or "", doc.last_name or "") if part and part.strip())
+    """First and last name; a value that is not text is left for the field check to report."""
+    parts = (doc.first_name, doc.last_name)
+    return " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
 
 
 @hookimpl

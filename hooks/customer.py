@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from engine import hookimpl
+import datetime as dt
+from typing import Any
+
+from engine import hookimpl, whitelist
 from engine.document import Document
-from engine.errors import FieldError
+from engine.errors import FieldError, ValidationError
 from engine.session import Session
 
-from . import _accounts, _parties, _selling
+from . import _accounts, _defaults, _parties, _selling
 from ._selling import fail
 
 DEFAULT_GROUP = "Default Customer Group"
@@ -133,3 +136,53 @@ def on_update(doc: Document, ctx: Session) -> None:
 def on_trash(doc: Document, ctx: Session) -> None:
     _accounts.delete_party_accounts(doc, ctx)
     _parties.unlink_party(ctx, "Customer", doc.name)
+
+
+# ------------------------------------------------------------ API methods
+# Called over HTTP: /api/method/hooks.customer.<name> and
+# /api/v2/document/Customer/<name>/method/<name>; the caller's permissions apply.
+
+@whitelist()
+def get_defaults(ctx: Session, customer: str, company: str | None = None,
+                 posting_date: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """Defaults of a new sales document for a customer, each with its source (SPEC 3.6)."""
+    doc = ctx.get_doc("Customer", customer)  # the caller must be able to read the customer
+    with ctx.checked("Customer", "read", doc):  # ... and then its group, price lists, contacts serve it
+        return _defaults.resolve_defaults(ctx, doc.name, company, posting_date)
+
+
+@whitelist()
+def get_credit_limit(ctx: Session, customer: str, company: str) -> dict[str, Any]:
+    """The customer's credit limit in a company and where it comes from (customer, group or company)."""
+    doc = ctx.get_doc("Customer", customer)  # 404 / 403 before anything else
+    with ctx.checked("Customer", "read", doc):
+        limit, source = _selling.credit_limit(ctx, doc.name, company)
+    return {"customer": doc.name, "company": company, "credit_limit": limit, "source": source}
+
+
+@whitelist()
+def get_contacts(doc: Document, ctx: Session) -> dict[str, Any]:
+    """The customer's contacts (primary first), default addresses and, for a company, its contact persons."""
+    return {
+        "contacts": _parties.contacts_of(ctx, "Customer", doc.name),
+        "primary_contact": _parties.primary_contact(ctx, "Customer", doc.name),
+        "billing_address": _parties.default_address(ctx, "Customer", doc.name, "billing"),
+        "shipping_address": _parties.default_address(ctx, "Customer", doc.name, "shipping"),
+        "contact_persons": _parties.contact_persons(ctx, doc.name) if doc.customer_type == "Company" else [],
+    }
+
+
+@whitelist(methods=["POST"])
+def set_primary_contact(doc: Document, ctx: Session, contact: str) -> str:
+    """Make ``contact`` (already linked to this customer) its primary contact; the old one is cleared."""
+    person = ctx.get_doc("Contact", contact)
+    row = next((r for r in person.links or []
+                if r.link_doctype == "Customer" and r.link_name.lower() == doc.name.lower()), None)
+    if row is None:
+        raise ValidationError.from_errors([FieldError(
+            "Customer", "contact", "Contact", f"Contact {person.name!r} is not linked to Customer {doc.name!r}",
+            contact)])
+    if not row.is_primary_contact:
+        row.is_primary_contact = 1
+        person.save()
+    return person.name

@@ -222,3 +222,23 @@ def test_customer_id_clashing_with_a_company_account_is_refused_clearly(companie
     assert "the receivable account 'Cash - AC' of company 'Acme Holding' already exists" in str(exc.value)
     assert not cm.exists("Customer", "Cash") and cm.get_count("Account") == accounts_before
     assert cm.get_value("Account", "Cash - AC", "party") is None  # the company's cash account is untouched
+
+
+def test_deleting_a_company_deletes_its_chart_of_accounts(companies):
+    cm = companies
+    chart = cm.get_count("Account", filters={"company": "Acme Europe"})
+    others = cm.get_count("Account") - chart
+    assert chart == len(accounts.CHART)
+    cm.delete_doc("Company", "Acme Europe")
+    assert not cm.exists("Company", "Acme Europe")
+    assert cm.get_count("Account") == others  # the other company's chart is untouched
+
+
+def test_deleting_a_company_is_refused_while_a_customer_uses_it(companies):
+    cm = companies
+    cm.insert("Customer", customer_name="Globex", company="Acme Europe")
+    before = cm.get_count("Account")
+    with pytest.raises(LinkExistsError, match="Globex"):
+        cm.delete_doc("Company", "Acme Europe")
+    assert cm.exists("Company", "Acme Europe") and cm.get_count("Account") == before  # nothing deleted
+    assert cm.get_value("Company", "Acme Europe", "receivables_group") == "Accounts Receivable - AE"
