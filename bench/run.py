@@ -1,8 +1,9 @@
-"""The benchmark runner: ``python -m bench [--pg URL] [--rows N] [--iterations N]``.
+"""The benchmark runner: ``python -m bench [--pg URL] [--rows N] [--iterations N] [--sections LIST]``.
 
 Prints, for SQLite (and PostgreSQL with ``--pg``), docframe against raw SQLAlchemy
 Core (the floor) and Django's ORM (the peer) measured in the same run, the ratios
-and whether the targets of SPEC section 6 are met, and the SQL statements per save.
+and whether the targets of SPEC section 6 are met, and the SQL statements per save;
+then the customer master section and the REST API throughput under gunicorn.
 Writes the figures to ``bench/results/latest.json``. See bench/README.md.
 """
 
@@ -18,10 +19,11 @@ import pstats
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import customer_master, workload
+from bench import api, customer_master, workload
 from bench.databases import Backend, postgresql_backend, sqlite_backend
 from bench.dataset import build_server_list, sqlite_list_file
 from bench.timing import Result, measure
@@ -45,6 +47,8 @@ SELECTIVE_DIVISOR = 10  # the database-bound list query runs iterations / 10 tim
 CHILD_ROWS = (1, 3, 10)
 LINKS = (1, 3)
 NAMING_CASES = ("new name", "duplicate name")
+# --sections: core = insert/get/list against Core and Django, customer = customer master, api = REST API
+SECTIONS = ("core", "customer", "api")
 
 
 def log(message: str) -> None:
@@ -64,12 +68,41 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="also print cProfile hot spots of docframe's operations")
     p.add_argument("--customers", type=int, default=300,
                    help="customers per repeat in the customer master section (default 300; 0 skips it)")
+    p.add_argument("--sections", default=",".join(SECTIONS), metavar="LIST",
+                   help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)")
+    p.add_argument("--api-seconds", type=float, default=3.0,
+                   help="API section: seconds of load per request kind and repeat (default 3; 0 skips it)")
+    p.add_argument("--api-clients", type=int, default=4,
+                   help="API section: load processes, one keep-alive connection each (default 4)")
+    p.add_argument("--api-customers", type=int, default=3000,
+                   help="API section: customers in its database (default 3,000)")
+    p.add_argument("--api-workers", type=int, default=2, help="API section: gunicorn workers (default 2)")
+    p.add_argument("--api-worker-class", choices=("gthread", "sync"), default="gthread",
+                   help="API section: gunicorn worker class (default gthread: keeps connections alive)")
+    p.add_argument("--api-threads", type=int, default=4, help="API section: threads per gthread worker (default 4)")
     args = p.parse_args(argv)
     if args.no_sqlite and not args.pg:
         p.error("--no-sqlite needs --pg")
     if min(args.rows, args.iterations, args.repeats) < 1 or min(args.warmup, args.customers) < 0:
         p.error("--rows, --iterations and --repeats must be positive")
+    sections = [name.strip() for name in args.sections.split(",") if name.strip()]
+    if not sections or set(sections) - set(SECTIONS):
+        p.error(f"--sections takes a comma-separated list of {', '.join(SECTIONS)}, not {args.sections!r}")
+    if args.api_seconds < 0 or min(args.api_clients, args.api_customers, args.api_workers, args.api_threads) < 1:
+        p.error("--api-seconds must not be negative; --api-clients, --api-customers, --api-workers and "
+                "--api-threads must be positive")
+    if args.customers == 0 and "customer" in sections:
+        sections.remove("customer")
+    if args.api_seconds == 0 and "api" in sections:
+        sections.remove("api")
+    args.sections = [name for name in SECTIONS if name in sections]
     return args
+
+
+def api_settings(args: argparse.Namespace) -> api.Settings:
+    return api.Settings(seconds=args.api_seconds, repeats=args.repeats, clients=args.api_clients,
+                        customers=args.api_customers, workers=args.api_workers,
+                        worker_class=args.api_worker_class, threads=args.api_threads)
 
 
 # --------------------------------------------------------------------- running
@@ -159,7 +192,8 @@ def _profile(df: Any, iterations: int) -> dict[str, str]:
     return out
 
 
-def run_backend(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
+def run_core(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
+    """Insert, get and list against Core and Django, and the statements per save."""
     from bench.core_side import CoreSide
     from bench.django_baseline.side import DjangoSide
     from bench.docframe_side import DocframeSide, missing_indexes
@@ -197,19 +231,28 @@ def run_backend(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
             ops[op] = _ratios(results, op)
         log(f"{backend.name}: statements per save")
         statements = _statement_counts(df, core, dj)
-        out = {"label": BACKEND_LABELS[backend.name], "list_rows": args.rows, "operations": ops,
-               "statements": statements, "warnings": warnings,
+        out = {"list_rows": args.rows, "operations": ops, "statements": statements, "warnings": warnings,
                "seconds": round(time.perf_counter() - started, 1)}
         if args.profile:
             log(f"{backend.name}: profiling docframe")
             out["profile"] = _profile(df, n)
-        if args.customers:
-            out["customer_master"] = customer_master.run_section(
-                backend.urls["customer"], backend.name, args.customers, reps, warm, args.profile, log)
         return out
     finally:
         for side in sides:
             side.close()
+
+
+def run_backend(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
+    """The selected sections on one backend."""
+    out: dict[str, Any] = {"label": BACKEND_LABELS[backend.name], "warnings": []}
+    if "core" in args.sections:
+        out.update(run_core(backend, args))
+    if "customer" in args.sections:
+        out["customer_master"] = customer_master.run_section(
+            backend.urls["customer"], backend.name, args.customers, args.repeats, args.warmup, args.profile, log)
+    if "api" in args.sections:
+        out["api"] = api.run_section(backend.name, backend.urls["customer"], api_settings(args), args.profile, log)
+    return out
 
 
 # -------------------------------------------------------------------- printing
@@ -223,36 +266,14 @@ def render(results: dict[str, Any]) -> str:
     lines: list[str] = []
     args = results["args"]
     for b in results["backends"].values():
-        lines.append("")
-        lines.append(f"docframe benchmark on {b['label']}: best of {args['repeats']} x {args['iterations']} "
-                     f"calls, list table {b['list_rows']:,} rows")
-        header = (f"{'operation':<42}{'docframe/s':>11}{'Core/s':>10}{'Django/s':>10}"
-                  f"{'df/Django':>11}{'df/Core time':>14}  {'target':<26}{'met':<4}")
-        lines.append(header)
-        lines.append("-" * len(header))
-        for r in b["operations"].values():
-            vs_dj = r["docframe_vs_django_throughput"]
-            lines.append(
-                f"{r['label']:<42}{_fmt_rate(r['docframe']):>11}{_fmt_rate(r['core']):>10}"
-                f"{_fmt_rate(r.get('django')):>10}{(f'{vs_dj:.2f}x' if vs_dj else '-'):>11}"
-                f"{r['docframe_vs_core_time']:>13.2f}x  {r['target']:<26}{'yes' if r['met'] else 'NO':<4}"
-            )
-        st = b["statements"]
-        lines.append("")
-        lines.append("SQL statements per save (docframe; executemany counts once; BEGIN not counted)")
-        cases = ("insert, new name", "insert, duplicate name", "update")
-        head = f"{'':<22}" + "".join(f"{c:>24}" for c in cases)
-        lines.append(head)
-        for key, counts in st["docframe"].items():
-            lines.append(f"{key:<22}" + "".join(f"{counts[c]['count']:>24}" for c in cases))
-        lines.append(f"{'Core (links=3,rows=3)':<22}" + "".join(
-            f"{st['core']['links=3,rows=3'][c]['count']:>24}" for c in cases[:2]))
-        lines.append(f"{'Django (links=3,rows=3)':<22}" + "".join(
-            f"{st['django']['links=3,rows=3'][c]['count']:>24}" for c in cases[:2]))
-        lines.append(f"independent of link fields and child rows: {'yes' if st['independent'] else 'NO'}"
-                     f"  (target: yes; met: {'yes' if st['independent'] else 'NO'})")
+        if "operations" in b:
+            lines.extend(_render_core(b, args))
+        else:
+            lines.extend(["", f"docframe benchmark on {b['label']}"])
         if section := b.get("customer_master"):
             lines.extend(customer_master.render_section(section, args["repeats"], args["customers"]))
+        if section := b.get("api"):
+            lines.extend(api.render_section(section))
         for w in b["warnings"]:
             lines.append(f"WARNING: {w}")
         for op, text in b.get("profile", {}).items():
@@ -262,15 +283,54 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _render_core(b: dict[str, Any], args: dict[str, Any]) -> list[str]:
+    lines = ["", f"docframe benchmark on {b['label']}: best of {args['repeats']} x {args['iterations']} "
+                 f"calls, list table {b['list_rows']:,} rows"]
+    header = (f"{'operation':<42}{'docframe/s':>11}{'Core/s':>10}{'Django/s':>10}"
+              f"{'df/Django':>11}{'df/Core time':>14}  {'target':<26}{'met':<4}")
+    lines.append(header)
+    lines.append("-" * len(header))
+    for r in b["operations"].values():
+        vs_dj = r["docframe_vs_django_throughput"]
+        lines.append(
+            f"{r['label']:<42}{_fmt_rate(r['docframe']):>11}{_fmt_rate(r['core']):>10}"
+            f"{_fmt_rate(r.get('django')):>10}{(f'{vs_dj:.2f}x' if vs_dj else '-'):>11}"
+            f"{r['docframe_vs_core_time']:>13.2f}x  {r['target']:<26}{'yes' if r['met'] else 'NO':<4}"
+        )
+    st = b["statements"]
+    lines.append("")
+    lines.append("SQL statements per save (docframe; executemany counts once; BEGIN not counted)")
+    cases = ("insert, new name", "insert, duplicate name", "update")
+    head = f"{'':<22}" + "".join(f"{c:>24}" for c in cases)
+    lines.append(head)
+    for key, counts in st["docframe"].items():
+        lines.append(f"{key:<22}" + "".join(f"{counts[c]['count']:>24}" for c in cases))
+    lines.append(f"{'Core (links=3,rows=3)':<22}" + "".join(
+        f"{st['core']['links=3,rows=3'][c]['count']:>24}" for c in cases[:2]))
+    lines.append(f"{'Django (links=3,rows=3)':<22}" + "".join(
+        f"{st['django']['links=3,rows=3'][c]['count']:>24}" for c in cases[:2]))
+    lines.append(f"independent of link fields and child rows: {'yes' if st['independent'] else 'NO'}"
+                 f"  (target: yes; met: {'yes' if st['independent'] else 'NO'})")
+    return lines
+
+
 # ------------------------------------------------------------------------ main
 
 
-def _versions() -> dict[str, str]:
-    import django
+def _versions(sections: list[str]) -> dict[str, str]:
+    import flask
+    import gunicorn
     import sqlalchemy
 
-    return {"python": platform.python_version(), "sqlalchemy": sqlalchemy.__version__,
-            "django": django.get_version(), "machine": platform.machine(), "system": platform.platform()}
+    out = {"python": platform.python_version(), "sqlalchemy": sqlalchemy.__version__,
+           "machine": platform.machine(), "system": platform.platform()}
+    if {"core", "customer"} & set(sections):
+        import django
+
+        out["django"] = django.get_version()
+    if "api" in sections:
+        out.update({"flask": flask.__version__, "gunicorn": gunicorn.__version__})
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -280,19 +340,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     backends: list[Backend] = []
     try:
         if not args.no_sqlite:
-            backends.append(sqlite_backend(sqlite_list_file(args.cache_dir, args.rows, log)))
+            # Only the core section reads the list table: other sections skip building it.
+            list_file = (sqlite_list_file(args.cache_dir, args.rows, log) if "core" in args.sections
+                         else args.cache_dir / "list-not-built.db")
+            backends.append(sqlite_backend(list_file))
         if args.pg:
             backends.append(postgresql_backend(args.pg))
-        configure({alias: config for b in backends
-                   for role, config in b.django.items()
-                   for alias in [b.name if role == "django" else f"{b.name}_list"]})
+        if {"core", "customer"} & set(args.sections):
+            configure({alias: config for b in backends
+                       for role, config in b.django.items()
+                       for alias in [b.name if role == "django" else f"{b.name}_list"]})
         results: dict[str, Any] = {
             "generated": dt.datetime.now().isoformat(timespec="seconds"),
-            "versions": _versions(),
+            "versions": _versions(args.sections),
             "args": {"rows": args.rows, "iterations": args.iterations, "repeats": args.repeats,
-                     "warmup": args.warmup, "customers": args.customers, "pg": bool(args.pg)},
+                     "warmup": args.warmup, "customers": args.customers, "pg": bool(args.pg),
+                     "sections": args.sections, "api": asdict(api_settings(args))},
             "targets": {op: t[1] for op, t in TARGETS.items()} | {"statements": "independent of links and rows",
-                                                                   "customer_master": customer_master.TARGET},
+                                                                   "customer_master": customer_master.TARGET,
+                                                                   "api": api.TARGET},
             "backends": {},
         }
         for backend in backends:

@@ -33,7 +33,8 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict, list
     tmp = tmp_path_factory.mktemp("bench")
     output = tmp / "results.json"
     cmd = [sys.executable, "-m", "bench", "--rows", "1000", "--iterations", "10", "--repeats", "1",
-           "--warmup", "2", "--customers", "8", "--cache-dir", str(tmp / "cache"), "--output", str(output)]
+           "--warmup", "2", "--customers", "8", "--api-seconds", "0",
+           "--cache-dir", str(tmp / "cache"), "--output", str(output)]
     backends = ["sqlite"]
     if pg := _pg_url():
         cmd += ["--pg", pg]
