@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -178,20 +178,17 @@ class Session:
         if not isinstance(name, str) or not name:
             raise DoesNotExistError(f"{doctype} {name!r} not found")
         site = self.site
+        by_name = site.statement(("get_doc", doctype, for_update), lambda: self._select_by_name(doctype, for_update))
         with self._reading() as conn:
-            data, children = (None, {}) if for_update else self._load_document(conn, meta, name)
-            if data is None:  # FOR UPDATE, or not found by the exact ID: the parent row first
-                by_name = site.statement(("get_doc", doctype, for_update),
-                                         lambda: self._select_by_name(doctype, for_update))
-                row = conn.execute(by_name, {"name": name}).first()
-                if row is None and not site.ci_names:
-                    by_lower = site.statement(("get_doc_ci", doctype), lambda: self._select_by_lower_name(doctype))
-                    row = conn.execute(by_lower, {"name": name.lower()}).first()
-                if row is None:
-                    raise DoesNotExistError(f"{doctype} {name!r} not found")
-                data, children = dict(row._mapping), self._load_children(conn, meta, row.name)
+            row = conn.execute(by_name, {"name": name}).first()
+            if row is None and not site.ci_names:
+                by_lower = site.statement(("get_doc_ci", doctype), lambda: self._select_by_lower_name(doctype))
+                row = conn.execute(by_lower, {"name": name.lower()}).first()
+            if row is None:
+                raise DoesNotExistError(f"{doctype} {name!r} not found")
             doc = Document(meta, None, self)
-            object.__setattr__(doc, "_data", data)
+            object.__setattr__(doc, "_data", dict(row._mapping))
+            children = self._load_children(conn, meta, row.name)
         for f in meta.table_fields:
             rows = []
             for child_data in children.get(f.name, ()):
@@ -217,19 +214,20 @@ class Session:
         t = self.site.table(doctype)
         return sa.select(t).where(sa.func.lower(t.c.name) == sa.bindparam("name"))
 
-    def _load_document(self, conn: sa.Connection, meta: Any, name: str
-                       ) -> tuple[dict[str, Any] | None, dict[str, list[dict[str, Any]]]]:
-        """The row with exactly this ID and its child rows, in one query; (None, {}) when there is none."""
-        stmt, layout = self.site.statement(("document", meta.name), lambda: _document_statement(self.site, meta, True))
-        parent, rows = _split_rows(conn.execute(stmt, {"parent": name}), layout, with_parent=True)
-        return parent, (rows if parent is not None else {})
-
     def _load_children(self, conn: sa.Connection, meta: Any, name: str) -> dict[str, list[dict[str, Any]]]:
         """Every child row of the document, by parent field, in one query whatever the number of tables."""
         if not meta.table_fields:
             return {}
-        stmt, layout = self.site.statement(("children", meta.name), lambda: _document_statement(self.site, meta, False))
-        return _split_rows(conn.execute(stmt, {"parent": name}), layout, with_parent=False)[1]
+        stmt, layout = self.site.statement(("children", meta.name), lambda: _children_statement(self.site, meta))
+        rows: list[tuple[str, int, dict[str, Any]]] = []
+        for r in conn.execute(stmt, {"parent": name}):
+            data = {column: r[slot] for column, slot in layout[r[0]]}
+            rows.append((data["parentfield"], data["idx"], data))
+        rows.sort(key=lambda item: (item[0], item[1]))
+        out: dict[str, list[dict[str, Any]]] = {}
+        for parentfield, _, data in rows:
+            out.setdefault(parentfield, []).append(data)
+        return out
 
     def delete_doc(self, doctype: str, name: str) -> None:
         self.get_doc(doctype, name).delete()
@@ -364,51 +362,25 @@ def _deadlocked(exc: BaseException | None) -> bool:
     return False
 
 
-Layout = list[list[tuple[str, int]]]
-
-
-def _document_statement(site: Site, meta: Any, with_parent: bool) -> tuple[sa.Select | sa.CompoundSelect, Layout]:
-    """One UNION ALL over a document's row (``with_parent``) and its child tables; where each table's columns are.
+def _children_statement(site: Site, meta: Any) -> tuple[sa.Select | sa.CompoundSelect, list[list[tuple[str, int]]]]:
+    """One UNION ALL over the doctype's child tables, and where each table's columns are in its rows.
 
     Every (table, column) gets its own result column; a table's branch fills its own
     and NULLs the others, typed for result processing (PostgreSQL also needs them CAST,
     as it types a UNION column from its first two branches; MariaDB cannot CAST to
-    every type and needs none). The first result column says which table a row comes
-    from. One round trip instead of one per table counts on servers: a Customer has
-    five child tables.
+    every type and needs none). The
+    first result column says which table a row comes from. Far fewer round trips than
+    a query per table, which counts on servers: a Customer has five child tables.
     """
-    parent = site.table(meta.name)
     tables = [site.table(d) for d in dict.fromkeys(f.options for f in meta.table_fields)]
-    key = sa.bindparam("parent")
-    branches = [(t, sa.and_(t.c.parent == key, t.c.parenttype == meta.name)) for t in tables]
-    if with_parent:
-        branches.insert(0, (parent, parent.c.name == key))
-    slots = [(i, column) for i, (t, _) in enumerate(branches) for column in t.columns]
+    slots = [(i, column) for i, t in enumerate(tables) for column in t.columns]
     typed_null = sa.cast if site.engine.dialect.name == "postgresql" else sa.type_coerce
     selects = []
-    for i, (t, where) in enumerate(branches):
+    for i, t in enumerate(tables):
         cols = [sa.literal(i, sa.Integer).label("t")]
         cols += [(column if owner == i else typed_null(sa.null(), column.type)).label(f"c{k}")
                  for k, (owner, column) in enumerate(slots)]
-        selects.append(sa.select(*cols).select_from(t).where(where))
+        selects.append(sa.select(*cols).where(t.c.parent == sa.bindparam("parent"), t.c.parenttype == meta.name))
     layout = [[(column.name, k + 1) for k, (owner, column) in enumerate(slots) if owner == i]
-              for i in range(len(branches))]
+              for i in range(len(tables))]
     return (selects[0] if len(selects) == 1 else sa.union_all(*selects)), layout
-
-
-def _split_rows(result: Iterable[sa.Row[Any]], layout: Layout, with_parent: bool
-                ) -> tuple[dict[str, Any] | None, dict[str, list[dict[str, Any]]]]:
-    """The parent row (``with_parent``) and the child rows by parent field, in ``idx`` order."""
-    parent: dict[str, Any] | None = None
-    rows: list[dict[str, Any]] = []
-    for r in result:
-        data = {column: r[slot] for column, slot in layout[r[0]]}
-        if with_parent and r[0] == 0:
-            parent = data
-        else:
-            rows.append(data)
-    rows.sort(key=lambda d: (d["parentfield"], d["idx"]))
-    children: dict[str, list[dict[str, Any]]] = {}
-    for data in rows:
-        children.setdefault(data["parentfield"], []).append(data)
-    return parent, children
