@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from engine.document import Document
 from engine.web.context import db_session, require_user
 from engine.web.jsonio import document_body
 
@@ -23,6 +24,22 @@ bp = Blueprint("resource", __name__)
 DEFAULT_PAGE_LENGTH = 20
 # Never taken from a request body: who made or changed a document, and its ID, are the server's.
 NOT_FROM_CLIENT = ("name", "owner", "creation", "modified_by", "flags")
+
+
+def query_args(args: Any) -> dict[str, Any]:
+    """The list arguments v1 and v2 share, as the query builder takes them (JSON text it parses and checks)."""
+    return {key: args.get(key) or None for key in ("fields", "filters", "or_filters", "order_by")}
+
+
+def update_from_request(doctype: str, name: str) -> Document:
+    """A PUT/PATCH: the fields sent (never the server's) change, and the document is saved."""
+    values = document_body(request)
+    for key in NOT_FROM_CLIENT:
+        values.pop(key, None)
+    doc = db_session().get_doc(doctype, name)
+    doc.update(values)
+    doc.save()
+    return doc
 
 
 def _page_length(args: Any) -> Any:
@@ -39,15 +56,8 @@ def _page_length(args: Any) -> Any:
 def get_list(doctype: str) -> ResponseReturnValue:
     require_user()
     args = request.args
-    rows = db_session().get_list(
-        doctype,
-        fields=args.get("fields") or None,
-        filters=args.get("filters") or None,
-        or_filters=args.get("or_filters") or None,
-        order_by=args.get("order_by") or None,
-        limit=_page_length(args),
-        offset=args.get("limit_start") or 0,
-    )
+    rows = db_session().get_list(doctype, **query_args(args), limit=_page_length(args),
+                                 offset=args.get("limit_start") or 0)
     return jsonify({"data": rows})
 
 
@@ -70,13 +80,7 @@ def get_doc(doctype: str, name: str) -> ResponseReturnValue:
 @bp.route("/api/resource/<doctype>/<path:name>", methods=["PUT"])
 def update(doctype: str, name: str) -> ResponseReturnValue:
     require_user()
-    values = document_body(request)
-    for key in NOT_FROM_CLIENT:
-        values.pop(key, None)
-    doc = db_session().get_doc(doctype, name)
-    doc.update(values)
-    doc.save()
-    return jsonify({"data": doc.as_dict()})
+    return jsonify({"data": update_from_request(doctype, name).as_dict()})
 
 
 @bp.route("/api/resource/<doctype>/<path:name>", methods=["DELETE"])

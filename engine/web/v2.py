@@ -30,7 +30,7 @@ from engine.web import v2_meta
 from engine.web.context import current_site, db_session, require_user
 from engine.web.jsonio import document_body, request_args
 from engine.web.method import Reply, invoke, invoke_doc_method
-from engine.web.resource import NOT_FROM_CLIENT
+from engine.web.resource import query_args, update_from_request
 
 bp = Blueprint("v2", __name__, url_prefix="/api/v2")
 
@@ -80,16 +80,8 @@ def document_list(doctype: str) -> ResponseReturnValue:
     args = request.args
     start = _count_arg(args, "start", 0, doctype)
     limit = min(_count_arg(args, "limit", DEFAULT_LIMIT, doctype), MAX_LIMIT - 1)
-    rows = db_session().get_list(
-        doctype,
-        fields=args.get("fields") or None,
-        filters=args.get("filters") or None,
-        or_filters=args.get("or_filters") or None,
-        order_by=args.get("order_by") or None,
-        group_by=args.get("group_by") or None,
-        limit=limit + 1,
-        offset=start,
-    )
+    rows = db_session().get_list(doctype, **query_args(args), group_by=args.get("group_by") or None,
+                                 limit=limit + 1, offset=start)
     page = rows[:limit]
     if not _flag(args.get("as_dict"), True):
         page = [list(row.values()) for row in page]
@@ -130,13 +122,7 @@ def _copy_of(data: dict[str, Any], tables: list[str]) -> dict[str, Any]:
 @bp.route("/document/<doctype>/<path:name>", methods=["PATCH", "PUT"], strict_slashes=False)
 def update_doc(doctype: str, name: str) -> ResponseReturnValue:
     require_user()
-    values = document_body(request)
-    for key in NOT_FROM_CLIENT:
-        values.pop(key, None)
-    doc = db_session().get_doc(doctype, _doc_name(name))
-    doc.update(values)
-    doc.save()
-    return _data(doc.as_dict())
+    return _data(update_from_request(doctype, _doc_name(name)).as_dict())
 
 
 @bp.delete("/document/<doctype>/<path:name>", strict_slashes=False)
