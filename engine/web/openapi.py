@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from engine.site import DEFAULT_APP_DIR, Site
-from engine.web.context import SITE_KEY
+from engine.web.context import SITE_KEY, require_user
 from engine.web.openapi_doc import openapi_document
 from engine.web.openapi_page import docs_page
 
@@ -73,14 +73,22 @@ def _cacheable(response: Response, etag: str) -> Response:
     return response.make_conditional(request)
 
 
+def _visible() -> None:
+    """The docs are public unless the app says ``API_DOCS_PUBLIC=False``; then they need a login (401)."""
+    if not current_app.config["API_DOCS_PUBLIC"]:
+        require_user()
+
+
 @bp.route("/api/openapi.json", methods=["GET"])
 def openapi_json() -> Response:
+    _visible()
     docs = _docs()
     return _cacheable(Response(docs.json_body, mimetype="application/json"), docs.etag)
 
 
 @bp.route("/api/docs", methods=["GET"])
 def api_docs() -> Response:
+    _visible()
     docs = _docs()
     response = Response(docs.html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

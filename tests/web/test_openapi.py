@@ -285,3 +285,11 @@ def test_an_app_template_overrides_the_default_page(tmp_path: Path) -> None:
     tags = [t["name"] for t in document["tags"]]
     assert tags == ["Authentication", "frappe.client", "Note", "Role", "User", "Version"]  # no app methods
     assert app.test_client().get("/api/docs").get_data(as_text=True) == "docframe REST API: 6 groups"
+
+
+def test_a_site_can_keep_its_docs_behind_the_login(web: WebEnv) -> None:
+    app = create_app(web.site, {**APP_CONFIG, "API_DOCS_PUBLIC": False})
+    for url in ("/api/openapi.json", "/api/docs"):
+        r = app.test_client().get(url)
+        assert r.status_code == 401 and r.get_json()["exc_type"] == "AuthenticationError", url
+        assert app.test_client().get(url, headers=web.token).status_code == 200, url
