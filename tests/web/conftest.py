@@ -21,7 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine import Site
+from engine import Site, hookimpl
 from engine.auth import ensure_administrator, generate_api_key
 from engine.fixtures import install_fixtures
 from engine.permissions import ADMINISTRATOR
@@ -109,3 +109,20 @@ def web(web_site_keys: tuple[Site, RunLogin]) -> Iterator[WebEnv]:
     yield WebEnv(site, app, client, login.api_key, login.api_secret)
     _clear(site, login)
     install_fixtures(site)
+
+
+class _BrokenValidate:
+    @hookimpl
+    def validate(self, doc: object, ctx: object) -> None:
+        raise RuntimeError("secret internals")
+
+
+@pytest.fixture
+def broken_price_list(web: WebEnv) -> Iterator[None]:
+    """Saving a Price List fails with an unexpected error (its text must never reach the client)."""
+    plugin = _BrokenValidate()
+    web.site.hooks.register("Price List", plugin)
+    try:
+        yield
+    finally:
+        web.site.hooks.unregister(plugin)
