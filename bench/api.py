@@ -111,7 +111,7 @@ def api_database(backend_name: str, sibling_url: str) -> Iterator[str]:
 def seed(url: str, customers: int) -> tuple[str, str]:
     """Migrate, insert the territories and customers, and make Administrator's API key: (key, secret)."""
     from engine import Site
-    from engine.auth import ensure_administrator, generate_api_key
+    from engine.site.auth import ensure_administrator, generate_api_key
 
     site = Site(url, REPO_ROOT)
     try:

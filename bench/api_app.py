@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
-from engine.site import Site
+from engine import Site
 from engine.web import create_app as create_docframe_app
 
 BARE_PATH = "/bench/bare"

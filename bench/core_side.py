@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bench import workload
 from bench.counting import StatementCounter
 from bench.dataset import bench_metadata, seed_link_targets
-from engine.db import normalize_url
+from engine.storage.db import normalize_url
 
 CUSTOMER_PARENTTYPE = "Bench Customer"
 

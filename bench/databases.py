@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bench import workload
-from engine.db import normalize_url
+from engine.storage.db import normalize_url
 
 ROLES = ("docframe", "core", "django", "list", "customer")  # customer: the customer master app (issue 3)
 

@@ -18,9 +18,9 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateTable
 
 from bench import workload
-from engine.db import create_db_engine
-from engine.schema import compile_schema
-from engine.site import load_app_doctypes
+from engine.metadata.app import load_app_doctypes
+from engine.storage.db import create_db_engine
+from engine.storage.schema import compile_schema
 
 APP_DIR = Path(__file__).resolve().parent / "app"
 BATCH = 20_000

@@ -4,7 +4,10 @@ Start with :class:`Site`: ``Site(db_url, app_dir)`` loads an app, ``site.migrate
 syncs its tables, and ``site.session(user)`` gives the document API.
 """
 
-from engine.document import Document
+from engine.documents.document import Document
+from engine.documents.hookspecs import hookimpl
+from engine.documents.lifecycle import LIFECYCLE
+from engine.documents.whitelist import whitelist
 from engine.errors import (
     DocframeError,
     DoesNotExistError,
@@ -15,11 +18,8 @@ from engine.errors import (
     MandatoryError,
     ValidationError,
 )
-from engine.hookspecs import hookimpl
-from engine.lifecycle import LIFECYCLE
-from engine.session import Session
-from engine.site import Site
-from engine.whitelist import whitelist
+from engine.site.session import Session
+from engine.site.site import Site
 
 __all__ = [
     "LIFECYCLE",

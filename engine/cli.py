@@ -16,13 +16,14 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from engine import auth
-from engine.db import normalize_url
-from engine.demo import demo_files, load_demo, read_demo
+from engine.documents.hooks import HookRegistry
 from engine.errors import DocframeError, HookError, MetaError
-from engine.fixtures import fixture_files
-from engine.hooks import HookRegistry
-from engine.site import DEFAULT_APP_DIR, App, Site, load_app_doctypes
+from engine.metadata.app import App, bundled_app_dir, load_app_doctypes
+from engine.site import auth
+from engine.site.demo import demo_files, load_demo, read_demo
+from engine.site.fixtures import fixture_files
+from engine.site.site import Site
+from engine.storage.db import normalize_url
 
 DEMO_DB_FILE = "demo.db"
 DEMO_ADMIN_PASSWORD = "admin"  # the demo database only: migrate never sets a default password
@@ -68,7 +69,7 @@ class DocframeGroup(click.Group):
 @click.pass_context
 def docframe(ctx: click.Context, db_url: str | None, app_dir: Path | None) -> None:
     """docframe: YAML doctypes, documents and hooks on SQLite, PostgreSQL or MariaDB."""
-    root = (app_dir or DEFAULT_APP_DIR).resolve()
+    root = (app_dir or bundled_app_dir()).resolve()
     if app_dir is not None and not root.is_dir():
         raise click.BadParameter(f"{app_dir} is not a folder", param_hint="--app")
     ctx.obj = Config(db_url, root)
@@ -144,7 +145,7 @@ def _migrate(site: Site, *, dry_run: bool, force: bool) -> None:
             click.echo(f"  {line}")
         if dry_run:
             click.echo(f"Dry run: {len(plan.steps)} step(s) not applied.")
-    has_fixtures = bool(fixture_files(site.app.root))
+    has_fixtures = bool(fixture_files(site.app.fixtures_dir))
     if dry_run:
         if has_fixtures:
             _echo_installed(plan.installed, "Would install")
@@ -188,7 +189,7 @@ def demo(cfg: Config, demo_db: str, reset: bool, serve: bool, host: str, port: i
 
 
 def _build_demo(cfg: Config, url: str, path: Path) -> None:
-    docs = read_demo(demo_files(cfg.app_dir))  # a broken file stops us before the database is touched
+    docs = read_demo(demo_files(App(cfg.app_dir).demo_dir))  # a broken file stops us before the database is touched
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         stale.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,8 +202,8 @@ def _build_demo(cfg: Config, url: str, path: Path) -> None:
         if not docs:
             click.echo(f"No demo data: {_rel(str(cfg.app_dir / 'demo'))} has no *.yaml files.")
             return
-        with click.progressbar(length=len(docs), label="Loading demo data") as bar:
-            counts = load_demo(site, docs, bar.update)
+        with click.progressbar(length=len(docs), label="Loading demo data") as bar, site.session() as session:
+            counts = load_demo(session, docs, bar.update)
     except BaseException:
         site.dispose()
         path.unlink(missing_ok=True)  # no half-made demo left behind
@@ -233,7 +234,7 @@ def _demo_target(value: str) -> tuple[str, Path]:
 def _print_usage(url: str, app_dir: Path, doctype: str, site: Site) -> None:
     meta = site.get_meta(doctype)
     fields = ["name"] + [f for f in [meta.title_field] if f and f != "name"]
-    app_arg = "" if app_dir == DEFAULT_APP_DIR.resolve() else f", {str(app_dir)!r}"
+    app_arg = "" if app_dir == bundled_app_dir() else f", {str(app_dir)!r}"
     click.echo("\nQuery it from Python:\n")
     click.echo("    from engine import Site")
     click.echo(f"    site = Site({url!r}{app_arg})")

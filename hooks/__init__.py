@@ -1,6 +1,6 @@
 """The customer master application: its hook modules and its public functions.
 
-``hooks/<doctype>.py`` modules hold the lifecycle hooks (see engine/hookspecs.py);
+``hooks/<doctype>.py`` modules hold the lifecycle hooks (see engine/documents/hookspecs.py);
 ``hooks/_*.py`` modules hold the rules they share. The functions a transaction,
 report or script needs are re-exported here, e.g.::
 

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from engine.errors import DuplicateEntryError, FieldError, ValidationError
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.session import Session
+    from engine import Document, Session
 
 PARTY_ROWS = "accounts"  # the Customer's Table field of "Customer Company Account" rows
 ROW_DOCTYPE = "Customer Company Account"
@@ -337,7 +336,7 @@ def association_for(ctx: Session, customer: str, company: str) -> dict[str, Any]
     company_name = ctx.get_value("Company", company, "name") or company
     query = sa.select(rows).where(rows.c.parent == name, rows.c.parenttype == "Customer",
                                   rows.c.parentfield == PARTY_ROWS, rows.c.company == company_name)
-    with ctx._reading() as conn:
+    with ctx.reading() as conn:
         found = conn.execute(query.limit(1)).mappings().first()
     if found is None:
         return None

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import hookimpl, whitelist
-from engine.document import Document
+from engine import Document, Session, hookimpl, whitelist
 from engine.errors import FieldError, ValidationError
-from engine.session import Session
 
 from . import _accounts, _defaults, _parties, _selling
 from ._selling import fail

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from engine import hookimpl
-from engine.document import Document
+from engine import Document, Session, hookimpl
 from engine.errors import FieldError
-from engine.session import Session
 
 from . import _selling
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from engine import Site
-from engine.db import normalize_url
+from engine.storage.db import normalize_url
 
 TEST_APP = Path(__file__).parent / "app"
 REPO_ROOT = Path(__file__).parent.parent

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from engine.site import Site
+from engine.site.site import Site
 from engine.web import errors, method, openapi, ratelimit, resource, v2
 from engine.web.context import SITE_KEY, authenticate, close_session
 from engine.web.jsonio import JSONProvider

@@ -6,7 +6,7 @@
   (:mod:`engine.web.sessions`), HttpOnly, SameSite=Lax, Secure over HTTPS. Login also
   sets Frappe's informational cookies ``user_id``, ``full_name`` and ``system_user``.
 
-Credentials are checked by :mod:`engine.auth`, rate-limited by :mod:`engine.web.ratelimit`
+Credentials are checked by :mod:`engine.site.auth`, rate-limited by :mod:`engine.web.ratelimit`
 before any password hashing; a wrong or malformed header is a 401, never a silent
 fall-back to Guest. A cookie whose session is gone (logout, expiry, user disabled,
 deleted or given a new password) is Guest, and the answer deletes the cookies.
@@ -22,9 +22,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import Request, Response, after_this_request, current_app, request
 
-from engine import auth as engine_auth
 from engine.errors import AuthenticationError
-from engine.site import Site
+from engine.site import auth as engine_auth
+from engine.site.site import Site
 from engine.web import ratelimit, sessions
 
 GUEST = "Guest"
@@ -162,11 +162,9 @@ def login(site: Site, usr: str, pwd: str) -> str:
     return result.user
 
 
-def logout() -> None:
+def logout(site: Site) -> None:
     """End the session of the request's cookie (every copy of it stops working) and delete the cookies."""
-    from engine.web.context import current_site  # context imports this module
-
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        sessions.end(current_site(), token)
+        sessions.end(site, token)
     _clear_cookies()

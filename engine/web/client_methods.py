@@ -15,9 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.document import Document
+from engine.documents.document import Document
 from engine.errors import DocframeError, DoesNotExistError, PermissionError, ValidationError
-from engine.permissions import check_permission
+from engine.rules.permissions import check_permission
 from engine.web.context import db_session
 
 MAX_INSERT_MANY = 200

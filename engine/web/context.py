@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import current_app, g, request
 
 from engine.errors import AuthenticationError
-from engine.session import Session
-from engine.site import Site
+from engine.site.session import Session
+from engine.site.site import Site
 from engine.web import auth
 
 SITE_KEY = "docframe.site"
@@ -48,7 +48,7 @@ def db_session() -> Session:
     """The request's Session, for the authenticated user (opened on first use, closed at teardown)."""
     s = g.get("docframe_session")
     if s is None:
-        s = g.docframe_session = Session(current_site(), current_user(), conn=g.pop("docframe_conn", None))
+        s = g.docframe_session = current_site().session(current_user(), conn=g.pop("docframe_conn", None))
     return s  # type: ignore[no-any-return]
 
 

@@ -2,7 +2,7 @@
 
 Built in: ``ping`` (no login), ``login``, ``logout``, ``frappe.auth.get_logged_user`` and
 the ``frappe.client.*`` family; then the app's whitelisted methods (``@whitelist`` in
-its hook modules, see :mod:`engine.whitelist`), e.g. ``hooks.customer.get_defaults``.
+its hook modules, see :mod:`engine.documents.whitelist`), e.g. ``hooks.customer.get_defaults``.
 A trailing slash after the name is accepted, and so is Frappe's legacy form: GET/POST
 ``/`` with ``cmd=<method>``. A method called with an HTTP method it does not accept
 (a write over GET) answers 403, as Frappe does.
@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from engine.document import Document
+from engine.documents.document import Document
 from engine.errors import AuthenticationError, DoesNotExistError, PermissionError
 from engine.web import auth, client_methods
 from engine.web.context import current_site, current_user, db_session, require_user, set_user
@@ -57,7 +57,7 @@ def login(args: dict[str, Any]) -> Reply:
 
 
 def logout(args: dict[str, Any]) -> Reply:
-    auth.logout()
+    auth.logout(current_site())
     set_user(auth.GUEST)
     return Reply({})
 

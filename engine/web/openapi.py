@@ -17,7 +17,8 @@ import jinja2
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from engine.site import DEFAULT_APP_DIR, Site
+from engine.metadata.app import bundled_app_dir
+from engine.site.site import Site
 from engine.web.context import SITE_KEY, require_user
 from engine.web.openapi_doc import openapi_document
 from engine.web.openapi_page import docs_page
@@ -50,7 +51,7 @@ class PublishedDocs:
         env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([
                 jinja2.FileSystemLoader(str(self.site.app.templates_dir)),
-                jinja2.FileSystemLoader(str(DEFAULT_APP_DIR / "templates")),
+                jinja2.FileSystemLoader(str(bundled_app_dir() / "templates")),
             ]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from engine.meta import DocType, snake
+from engine.metadata.doctype import DocType, snake
 from engine.web.method import METHODS
 from engine.web.openapi_methods import (
     DOCTYPE_NAME,
@@ -39,7 +39,7 @@ from engine.web.openapi_schemas import (
 from engine.web.resource import DEFAULT_PAGE_LENGTH
 
 if TYPE_CHECKING:
-    from engine.site import Site
+    from engine.site.site import Site
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"

@@ -5,7 +5,7 @@ app's ``site.hooks.methods`` / ``site.hooks.doc_methods``); this module only des
 their arguments and answers. Built-in methods take a ``dict`` of arguments, so their
 arguments are written down here (:func:`builtin_docs`); a built-in method without an
 entry is still listed, with free-form arguments. App methods are described from their
-signatures (:class:`engine.whitelist.WhitelistedMethod`).
+signatures (:class:`engine.documents.whitelist.WhitelistedMethod`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.documents.whitelist import WhitelistedMethod
 from engine.web.client_methods import MAX_INSERT_MANY
 from engine.web.openapi_schemas import JSON
-from engine.whitelist import WhitelistedMethod
 
 ANY: JSON = {}
 DOC: JSON = {"type": "object", "description": "A document: {doctype, name, field: value, ..., table: [rows]}"}

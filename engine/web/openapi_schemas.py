@@ -9,7 +9,7 @@ Each doctype ``X`` (component key ``X`` with spaces as ``_``, e.g. ``Customer_Gr
 - ``X.update``: the body of an update: any of those fields, plus ``modified`` for
   optimistic locking (a stale value is a 409).
 - ``X.field`` (not for child doctypes): a column name usable in ``fields``, ``filters`` and
-  ``order_by``; ``X.filters``: the filter forms of engine.query (an object, or a list of
+  ``order_by``; ``X.filters``: the filter forms of engine.rules.query (an object, or a list of
   ``[field, operator, value]``).
 
 Every property carries ``x-fieldtype`` (the docframe field type), Links ``x-link-target``
@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.fieldtypes import CURRENCY_MAX, EMAIL_RE, PHONE_RE
-from engine.meta import DocType, Field
-from engine.naming import MAX_NAME_LENGTH
-from engine.query import OPERATORS
-from engine.validation import PASSWORD_MASK
+from engine.metadata.doctype import DocType, Field
+from engine.metadata.fieldtypes import CURRENCY_MAX, EMAIL_RE, PHONE_RE
+from engine.rules.naming import MAX_NAME_LENGTH
+from engine.rules.query import OPERATORS
+from engine.rules.validation import PASSWORD_MASK
 
 JSON = dict[str, Any]
 _INT64 = 2**63 - 1
@@ -36,7 +36,7 @@ TIME_OUT = r"^\d{2}:\d{2}:\d{2}(\.\d{6})?$"
 _DEFAULT_KEYWORDS = {"Today": "today's date", "Now": "the current date and time", "__user": "the current user"}
 
 # docframe field type -> JSON Schema of a value sent by a client. A test checks every
-# value-holding type of engine.fieldtypes.FIELD_TYPES has a row.
+# value-holding type of engine.metadata.fieldtypes.FIELD_TYPES has a row.
 _TEXT: JSON = {"type": "string"}
 VALUE_SCHEMAS: dict[str, JSON] = {
     "Data": _TEXT,

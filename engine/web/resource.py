@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from engine.document import Document
+from engine.documents.document import Document
 from engine.web.context import db_session, require_user
 from engine.web.jsonio import document_body
 

@@ -8,7 +8,7 @@ logout (deleting the row) voids every copy of the cookie.
 One SELECT per cookie request finds the session joined with its User, and matches only
 while the user still exists, is enabled and has the password the session was started
 with (the row's ``password_stamp`` is the salt of the password hash at login, see
-:func:`engine.auth.password_stamp`). Disabling, deleting, renaming the user or setting
+:func:`engine.site.auth.password_stamp`). Disabling, deleting, renaming the user or setting
 a new password therefore ends their sessions at once, on every path that changes User.
 
 ``last_seen`` slides the expiry: a session unused for its lifetime is expired. It is
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from engine.auth import PasswordLogin
-from engine.db import begin_write, reading
-from engine.schema import AUTH_SESSION_TABLE
-from engine.site import Site
+from engine.site.auth import PasswordLogin
+from engine.site.site import Site
+from engine.storage.db import begin_write, reading
+from engine.storage.schema import AUTH_SESSION_TABLE
 
 IP_LENGTH = 64
 USER_AGENT_LENGTH = 255

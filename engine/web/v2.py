@@ -23,9 +23,9 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from engine.errors import FieldError, ValidationError
-from engine.meta import snake
-from engine.permissions import check_permission
-from engine.query import MAX_LIMIT
+from engine.metadata.doctype import snake
+from engine.rules.permissions import check_permission
+from engine.rules.query import MAX_LIMIT
 from engine.web import v2_meta
 from engine.web.context import current_site, db_session, require_user
 from engine.web.jsonio import document_body, request_args

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.meta import DocType, Field, Naming
-from engine.permissions import ACTIONS
+from engine.metadata.doctype import DocType, Field, Naming
+from engine.rules.permissions import ACTIONS
 
 # docframe field key -> Frappe DocField check (0/1).
 _FIELD_CHECKS = (

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from engine import Site
-from engine.fixtures import install_fixtures
-from engine.hooks import _import_package
-from engine.session import Session
+from engine.documents.hooks import _import_package
+from engine.site.fixtures import install_fixtures
+from engine.site.session import Session
 
 if TYPE_CHECKING:
     from tests.conftest import IsolatedDatabases
@@ -50,7 +50,8 @@ def cm(cm_site: Site) -> Iterator[Session]:
     with cm_site.session() as s:
         yield s
     clear_tables(cm_site)
-    install_fixtures(cm_site)
+    with cm_site.session(ignore_permissions=True) as seed:
+        install_fixtures(seed)
 
 
 def app_module(name: str) -> ModuleType:

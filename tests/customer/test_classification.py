@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.errors import DocframeError, ValidationError
-from engine.session import Session
+from engine.site.session import Session
 
 
 def rows_of(cm: Session, doctype: str) -> int:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from engine import Site
 from engine.errors import DocframeError, UniqueValidationError, ValidationError
-from engine.session import Session
+from engine.site.session import Session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.documents.hooks import _import_package
 from engine.errors import ValidationError
-from engine.hooks import _import_package
 
 HOOKS = Path(__file__).resolve().parent.parent.parent / "hooks"
 POSTING = dt.date(2026, 3, 10)

@@ -6,7 +6,7 @@ import pytest
 
 from engine import Site
 from engine.errors import PermissionError
-from engine.session import Session
+from engine.site.session import Session
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Passwords, API keys and the Administrator user (engine.auth and the docframe CLI)."""
+"""Passwords, API keys and the Administrator user (engine.site.auth and the docframe CLI)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from click.testing import CliRunner, Result
 
-import engine.validation
-from engine import Site, auth
+import engine.rules.validation
+from engine import Site
 from engine.cli import docframe
 from engine.errors import AuthenticationError, DuplicateEntryError, FilterError, InvalidValueError
-from engine.session import Session
+from engine.site import auth
+from engine.site.session import Session
 
 TEST_APP = Path(__file__).resolve().parent.parent / "app"
 
@@ -22,7 +23,7 @@ TEST_APP = Path(__file__).resolve().parent.parent / "app"
 @pytest.fixture
 def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap Argon2 parameters so the many hashes of these tests stay fast (production keeps the defaults)."""
-    monkeypatch.setattr(engine.validation, "_password_hasher", PasswordHasher(time_cost=1, memory_cost=256,
+    monkeypatch.setattr(engine.rules.validation, "_password_hasher", PasswordHasher(time_cost=1, memory_cost=256,
                                                                               parallelism=1))
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from engine import Site
 from engine.cli import docframe
-from engine.demo import demo_files, read_demo
+from engine.site.demo import demo_files, read_demo
 
 WIDGET = """\
 name: Widget
@@ -171,7 +171,7 @@ def test_demo_creates_database_with_bundled_data(run, tmp_path):
     result = run("demo", "--no-serve")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    bundled = read_demo(demo_files(Path(__file__).resolve().parents[2]))
+    bundled = read_demo(demo_files(Path(__file__).resolve().parents[2] / "demo"))
     assert f"Loaded {len(bundled)} documents" in out
     counts = {" ".join(line.split()[:-1]): line.split()[-1] for line in out.splitlines() if line.startswith("  ")}
     assert (counts.get("Customer"), counts.get("Customer Group"), counts.get("Territory")) == ("15", "6", "6")

@@ -1,7 +1,7 @@
 """The README keeps up with the code: every YAML key, hook, field type, operator and error is documented.
 
 Two README sections are generated from the code (the lifecycle order and the hook
-reference); after changing ``engine/lifecycle.py`` or ``engine/hookspecs.py`` run
+reference); after changing ``engine/documents/lifecycle.py`` or ``engine/documents/hookspecs.py`` run
 ``python tests/engine/test_docs.py`` to rewrite them. The quick start is run as a
 doctest, so its outputs are real.
 """
@@ -21,14 +21,15 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 README = REPO_ROOT / "README.md"
-SCHEMA = REPO_ROOT / "engine" / "doctype.schema.json"
+SCHEMA = REPO_ROOT / "engine" / "metadata" / "doctype.schema.json"
 if str(REPO_ROOT) not in sys.path:  # when run as a script
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine import errors, hookspecs  # noqa: E402
-from engine.fieldtypes import FIELD_TYPES  # noqa: E402
-from engine.lifecycle import LIFECYCLE  # noqa: E402
-from engine.query import OPERATORS  # noqa: E402
+from engine import errors  # noqa: E402
+from engine.documents import hookspecs  # noqa: E402
+from engine.documents.lifecycle import LIFECYCLE  # noqa: E402
+from engine.metadata.fieldtypes import FIELD_TYPES  # noqa: E402
+from engine.rules.query import OPERATORS  # noqa: E402
 
 # What each built-in lifecycle step does (hooks describe themselves in their docstrings).
 STEP_DESCRIPTIONS = {
@@ -69,7 +70,7 @@ def hook_callers() -> dict[str, list[str]]:
     """hook -> operations that call it, from LIFECYCLE (and the rename steps)."""
     operations: dict[str, tuple[str, ...]] = dict(LIFECYCLE)
     try:
-        from engine.rename import RENAME_STEPS
+        from engine.documents.rename import RENAME_STEPS
     except ImportError:  # pragma: no cover - rename not part of this build
         RENAME_STEPS = ()
     if RENAME_STEPS:
@@ -165,6 +166,14 @@ def test_readme_starts_with_the_two_setup_commands(readme: str) -> None:
     assert "pip install -e '.[test]' && python -m pytest" in setup
 
 
+def test_ci_runs_the_readme_test_command_in_a_fresh_virtualenv() -> None:
+    """A missing install step must fail CI the way it fails a new user."""
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    assert "-m venv" in ci and "source \"$work/venv/bin/activate\"" in ci
+    assert "pip install -q -e '.[test]' && python -m pytest -q" in ci
+    assert ci.index("-m venv") < ci.index("pip install")
+
+
 @pytest.mark.parametrize("part", ["top", "naming", "field"])
 def test_every_schema_key_is_documented_in_its_table(readme: str, schema: dict[str, Any], part: str) -> None:
     rows = table_rows(section(readme, {"top": "Doctype YAML", "naming": "Naming", "field": "Fields"}[part]))
@@ -195,7 +204,7 @@ def test_every_enum_value_of_the_schema_is_documented(readme: str, schema: dict[
 def test_every_field_type_is_documented_with_its_sql_types(readme: str) -> None:
     from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-    from engine.meta import Field
+    from engine.metadata.doctype import Field
 
     rows = table_rows(section(readme, "Field types"))
     dialects = (sqlite.dialect(), postgresql.dialect(), mysql.dialect())

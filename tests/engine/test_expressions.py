@@ -1,4 +1,4 @@
-"""Tests for the safe expression language in engine/expressions.py."""
+"""Tests for the safe expression language in engine/metadata/expressions.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.expressions import Expression, ExpressionError, compile_expression
+from engine.metadata.expressions import Expression, ExpressionError, compile_expression
 
 
 def ev(source: str, doc: dict | None = None, user: dict | None = None) -> bool:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.errors import InvalidValueError, MandatoryError, ValidationError
-from engine.validation import verify_password
+from engine.rules.validation import verify_password
 
 
 def _raw(site, doctype, name, column):

@@ -31,7 +31,8 @@ def _app_with_hook(tmp_path, filename: str, source: str):
 # ------------------------------------------------------------------ the specification
 
 def test_every_hook_is_documented_and_used():
-    from engine import LIFECYCLE, hookspecs
+    from engine import LIFECYCLE
+    from engine.documents import hookspecs
 
     used = {step for steps in LIFECYCLE.values() for step in steps}
     for name in hookspecs.HOOK_NAMES:

@@ -1,4 +1,4 @@
-"""The lifecycle order (written once in engine.lifecycle.LIFECYCLE) as hooks and the database see it."""
+"""The lifecycle order (written once in engine.documents.lifecycle.LIFECYCLE) as hooks and the database see it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from engine import LIFECYCLE, hookimpl
+from engine.documents.hookspecs import HOOK_NAMES
+from engine.documents.lifecycle import BUILTIN_STEPS
 from engine.errors import InvalidValueError, MandatoryError, ValidationError
-from engine.hookspecs import HOOK_NAMES
-from engine.lifecycle import BUILTIN_STEPS
 
 
 def _recorder(calls: list, doctype: str | None = None) -> types.SimpleNamespace:

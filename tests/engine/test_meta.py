@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from engine import Document, Site
 from engine.errors import MetaError, MetaProblem
-from engine.meta import DOCUMENT_ATTRIBUTES, RESERVED_NAMES, load_doctypes
-from engine.site import load_app_doctypes
+from engine.metadata.app import load_app_doctypes
+from engine.metadata.doctype import DOCUMENT_ATTRIBUTES, RESERVED_NAMES
+from engine.metadata.loader import load_doctypes
 
 TEST_APP = Path(__file__).parent.parent / "app"
 

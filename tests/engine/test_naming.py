@@ -16,8 +16,8 @@ from engine.errors import (
     NamingError,
     ValidationError,
 )
-from engine.naming import render_expression
-from engine.site import load_app_doctypes
+from engine.metadata.app import load_app_doctypes
+from engine.rules.naming import render_expression
 
 YEAR = dt.date.today().year
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import FilterError
-from engine.query import OPERATORS
+from engine.rules.query import OPERATORS
 
 
 def names(rows):

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from engine import Site
 from engine.errors import MetaError, PermissionError
-from engine.expressions import compile_expression
-from engine.permissions import can_read, rule_sql
-from engine.site import load_app_doctypes
+from engine.metadata.app import load_app_doctypes
+from engine.metadata.expressions import compile_expression
+from engine.rules.permissions import can_read, rule_sql
 
 CASE = """\
 name: Rule Case

@@ -9,8 +9,8 @@ import pytest
 
 from engine import Site
 from engine.errors import PermissionError
-from engine.permissions import check_permission, has_permission
-from engine.session import Session
+from engine.rules.permissions import check_permission, has_permission
+from engine.site.session import Session
 
 MEMO = """\
 name: Memo

@@ -15,10 +15,11 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from engine import Site
 from engine.errors import DuplicateEntryError
-from engine.fieldtypes import FIELD_TYPES, ExactDecimal
-from engine.meta import ENGINE_TABLES, DocType, load_doctypes
-from engine.schema import NAMING_COUNTER_TABLE, compile_schema, index_name
-from engine.site import load_app_doctypes
+from engine.metadata.app import load_app_doctypes
+from engine.metadata.doctype import ENGINE_TABLES, DocType
+from engine.metadata.fieldtypes import FIELD_TYPES, ExactDecimal
+from engine.metadata.loader import load_doctypes
+from engine.storage.schema import NAMING_COUNTER_TABLE, compile_schema, index_name
 
 TEST_APP = Path(__file__).parent.parent / "app"
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect(), "mysql": mysql.dialect()}

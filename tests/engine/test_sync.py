@@ -12,9 +12,9 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from engine import Site
 from engine.errors import DuplicateEntryError, SchemaSyncError
-from engine.fieldtypes import ExactDecimal, datetime_type, long_text_type
-from engine.sqltypes import relation, type_info
-from engine.sync import plan
+from engine.metadata.fieldtypes import ExactDecimal, datetime_type, long_text_type
+from engine.storage.sqltypes import relation, type_info
+from engine.storage.sync import plan
 
 REPO_ROOT = Path(__file__).parent.parent.parent
 TEST_APP = Path(__file__).parent.parent / "app"

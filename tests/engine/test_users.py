@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import LinkValidationError, MandatoryError, UniqueValidationError, ValidationError
-from engine.session import Session
-from engine.site import Site
+from engine.site.session import Session
+from engine.site.site import Site
 
 
 def test_every_site_has_user_role_and_has_role(site: Site) -> None:

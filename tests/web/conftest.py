@@ -22,10 +22,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine import Site, hookimpl
-from engine.auth import ensure_administrator, generate_api_key
-from engine.fixtures import install_fixtures
-from engine.permissions import ADMINISTRATOR
-from engine.schema import AUTH_SESSION_TABLE
+from engine.rules.permissions import ADMINISTRATOR
+from engine.site.auth import ensure_administrator, generate_api_key
+from engine.site.fixtures import install_fixtures
+from engine.storage.schema import AUTH_SESSION_TABLE
 from engine.web import create_app
 
 if TYPE_CHECKING:
@@ -108,7 +108,8 @@ def web(web_site_keys: tuple[Site, RunLogin]) -> Iterator[WebEnv]:
     client.set_cookie("sid", login.cookie)  # the run's login session
     yield WebEnv(site, app, client, login.api_key, login.api_secret)
     _clear(site, login)
-    install_fixtures(site)
+    with site.session(ignore_permissions=True) as seed:
+        install_fixtures(seed)
 
 
 class _BrokenValidate:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from engine.auth import generate_api_key, revoke_api_key, set_password
+from engine.site.auth import generate_api_key, revoke_api_key, set_password
 from engine.web import create_app
 from tests.web.conftest import ADMIN_PASSWORD, REPO_ROOT, WebEnv
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine import Site
-from engine.auth import generate_api_key
 from engine.errors import HookError
+from engine.site.auth import generate_api_key
 from tests.web.conftest import WebEnv
 
 M = "/api/method/"

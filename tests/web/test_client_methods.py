@@ -9,7 +9,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from engine import Site
-from engine.auth import ensure_administrator, generate_api_key
+from engine.site.auth import ensure_administrator, generate_api_key
 from engine.web import create_app
 from tests.web.conftest import ADMIN_PASSWORD, APP_CONFIG, WebEnv
 

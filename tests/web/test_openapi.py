@@ -13,7 +13,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from engine import Site
-from engine.fieldtypes import FIELD_TYPES
+from engine.metadata.fieldtypes import FIELD_TYPES
 from engine.web import create_app
 from engine.web.method import METHODS
 from engine.web.openapi import DOCS_KEY

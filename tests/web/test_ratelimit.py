@@ -20,8 +20,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-import engine.auth
-from engine.auth import generate_api_key, set_password
+import engine.site.auth
+from engine.site.auth import generate_api_key, set_password
 from engine.web import create_app
 from engine.web.ratelimit import EXTENSION_KEY
 from tests.web.conftest import ADMIN_PASSWORD, APP_CONFIG, WebEnv
@@ -97,15 +97,15 @@ def _assert_limited(r: TestResponse, window: int) -> None:
 
 @pytest.fixture
 def argon2_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the Argon2 verifications engine.auth runs (the real check still runs)."""
+    """Counts the Argon2 verifications engine.site.auth runs (the real check still runs)."""
     calls: list[int] = []
-    real = engine.auth.verify_password
+    real = engine.site.auth.verify_password
 
     def counting(stored: str | None, plain: str) -> bool:
         calls.append(1)
         return real(stored, plain)
 
-    monkeypatch.setattr(engine.auth, "verify_password", counting)
+    monkeypatch.setattr(engine.site.auth, "verify_password", counting)
     return calls
 
 

@@ -19,9 +19,9 @@ from urllib.parse import quote
 import pytest
 from werkzeug.exceptions import HTTPException
 
-from engine.auth import generate_api_key
 from engine.errors import PermissionError
-from engine.permissions import ADMINISTRATOR, has_permission
+from engine.rules.permissions import ADMINISTRATOR, has_permission
+from engine.site.auth import generate_api_key
 from engine.web.method import METHODS
 from tests.web.conftest import WebEnv
 

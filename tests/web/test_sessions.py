@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from engine.auth import set_password
-from engine.schema import AUTH_SESSION_TABLE
+from engine.site.auth import set_password
+from engine.storage.schema import AUTH_SESSION_TABLE
 from engine.web import create_app
 from tests.web.conftest import ADMIN_PASSWORD, APP_CONFIG, WebEnv
 

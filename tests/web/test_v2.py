@@ -11,11 +11,11 @@ from urllib.parse import quote
 import pytest
 
 from engine import whitelist
-from engine.auth import generate_api_key
-from engine.document import Document
+from engine.documents.document import Document
+from engine.documents.whitelist import collect
 from engine.errors import RateLimitExceededError
-from engine.session import Session
-from engine.whitelist import collect
+from engine.site.auth import generate_api_key
+from engine.site.session import Session
 from tests.web.conftest import ADMIN_PASSWORD, WebEnv
 
 V2 = "/api/v2"

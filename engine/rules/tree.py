@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine.errors import FieldError, TreeError
-from engine.meta import TREE_PATH_COLUMN
-from engine.schema import TREE_PATH_LENGTH
+from engine.metadata.doctype import TREE_PATH_COLUMN
+from engine.storage.schema import TREE_PATH_LENGTH
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.session import Session
+    from engine.rules.record import Record
+    from engine.storage.unit import UnitOfWork
 
 SEGMENT_LENGTH = 12
 TREE_OPERATORS = (
@@ -34,7 +34,7 @@ def segment(name: str) -> str:
     return hashlib.sha1(name.encode("utf-8")).hexdigest()[:SEGMENT_LENGTH] + "/"
 
 
-def check(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
+def check(doc: Record, ctx: UnitOfWork, errors: list[FieldError]) -> None:
     """Tree rules for a node being saved; remembers the new parent's path for the write."""
     meta = doc.meta
     pf = meta.parent_field
@@ -83,17 +83,17 @@ def check(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
     doc.flags.parent_path = parent_path
 
 
-def has_children(ctx: Session, doc: Document) -> bool:
+def has_children(ctx: UnitOfWork, doc: Record) -> bool:
     t = ctx.site.table(doc.doctype)
     pf = doc.meta.parent_field
     return ctx.conn.execute(sa.select(t.c.name).where(t.c[pf] == doc.name).limit(1)).first() is not None
 
 
-def path_for(doc: Document) -> str:
+def path_for(doc: Record) -> str:
     return (doc.flags.parent_path or "") + segment(doc.name)
 
 
-def before_write(doc: Document) -> tuple[str | None, str]:
+def before_write(doc: Record) -> tuple[str | None, str]:
     """Set the node's path; returns (old path, new path) for moving its subtree."""
     before = doc.get_doc_before_save()
     old = before.get(TREE_PATH_COLUMN) if before is not None else None
@@ -102,7 +102,7 @@ def before_write(doc: Document) -> tuple[str | None, str]:
     return old, new
 
 
-def move_subtree(ctx: Session, doctype: str, old: str, new: str) -> None:
+def move_subtree(ctx: UnitOfWork, doctype: str, old: str, new: str) -> None:
     """Rewrite the paths below a moved or renamed node (one UPDATE)."""
     if not old or old == new:
         return
@@ -115,7 +115,7 @@ def move_subtree(ctx: Session, doctype: str, old: str, new: str) -> None:
     )
 
 
-def check_delete(doc: Document, ctx: Session) -> None:
+def check_delete(doc: Record, ctx: UnitOfWork) -> None:
     """The ``check_tree_delete`` step: a group with children cannot be deleted."""
     if doc.meta.is_tree and has_children(ctx, doc):
         raise TreeError(
@@ -124,7 +124,7 @@ def check_delete(doc: Document, ctx: Session) -> None:
         )
 
 
-def condition(ctx: Session, tree_doctype: str, column: sa.ColumnElement[Any], op: str,
+def condition(ctx: UnitOfWork, tree_doctype: str, column: sa.ColumnElement[Any], op: str,
               value: str) -> sa.ColumnElement[bool]:
     """SQL for a tree operator applied to ``column`` (a Link to, or the ID of, a tree doctype).
 
@@ -132,7 +132,7 @@ def condition(ctx: Session, tree_doctype: str, column: sa.ColumnElement[Any], op
     matching nodes a subquery over the tree table. An unknown reference node
     matches nothing (so its "not" forms match everything).
     """
-    from engine.query import cached_alias
+    from engine.storage.schema import cached_alias
 
     table = ctx.site.table(tree_doctype)
     t, ref = cached_alias(table, "tree_node"), cached_alias(table, "tree_ref")

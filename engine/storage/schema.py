@@ -11,10 +11,11 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-from engine.fieldtypes import datetime_type
-from engine.meta import AUTH_SESSION_TABLE, NAMING_COUNTER_TABLE, TREE_PATH_COLUMN, DocType
+from engine.metadata.doctype import AUTH_SESSION_TABLE, NAMING_COUNTER_TABLE, TREE_PATH_COLUMN, DocType
+from engine.metadata.fieldtypes import datetime_type
 
-__all__ = ["AUTH_SESSION_TABLE", "NAMING_COUNTER_TABLE", "compile_schema", "compile_table", "index_name"]
+__all__ = ["AUTH_SESSION_TABLE", "NAMING_COUNTER_TABLE", "cached_alias", "compile_schema", "compile_table",
+           "index_name"]
 
 NAME_LENGTH = 140
 TREE_PATH_LENGTH = 1000
@@ -119,3 +120,17 @@ def compile_table(dt: DocType, md: sa.MetaData, dialect: str = "sqlite") -> sa.T
                 continue
             sa.Index(index_name("ix", t, f.name), c[f.name])
     return table
+
+
+def cached_alias(table: sa.Table, name: str) -> sa.Alias:
+    """An alias of ``table`` built once and kept in the table's ``info``.
+
+    Building an alias copies every column, which would dominate the cost of a
+    list query; Core constructs are immutable, so statements share them.
+    """
+    aliases = table.info.setdefault("docframe_aliases", {})
+    alias = aliases.get(name)
+    if alias is None:
+        alias = aliases[name] = table.alias(name)
+        alias.c  # noqa: B018 -- populate the column collection now
+    return alias

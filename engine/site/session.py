@@ -1,100 +1,48 @@
-"""A Session: one user's unit of work against a Site.
+"""A Session: one user's document API against a Site.
 
-It owns one database connection. Every document write (with all the hooks it
-triggers, and every document those hooks write through this same session) is
-one transaction; ``atomic()`` groups several writes into one. Reads outside a
-write end their transaction at once so no snapshot or lock is held.
+A :class:`~engine.storage.unit.UnitOfWork` (one connection; every write, with all
+the hooks it triggers and every document those hooks write through the same
+session, is one transaction; ``atomic()`` groups several writes into one) with the
+document API on top: new_doc, get_doc, insert, get_list, get_value, rename_doc...
+Each call checks the user's role permissions and record rules at the outermost call.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 
-from engine import lifecycle, permissions, query
-from engine.db import begin_write, reading
-from engine.document import Document, Flags
+from engine.documents import lifecycle
+from engine.documents.document import Document, DocumentSession
+from engine.documents.hooks import HookRegistry
+from engine.documents.rename import rename_doc
 from engine.errors import DoesNotExistError, InvalidValueError
-from engine.validation import apply_defaults
+from engine.metadata.doctype import DocType
+from engine.rules import permissions, query
+from engine.rules.validation import apply_defaults
+from engine.storage.store import Store
 
-if TYPE_CHECKING:
-    from engine.site import Site
 
-
-class Session:
+class Session(DocumentSession):
     """The document API for one user: new_doc, get_doc, get_list, insert, ..."""
 
-    def __init__(self, site: Site, user: str = "Administrator", flags: Mapping[str, Any] | None = None,
-                 conn: sa.Connection | None = None):
-        """``conn``: a connection to use (and close) instead of taking one from the pool on first use."""
-        self.site = site
-        self.user = user
-        self.flags = Flags(flags or {})
-        self._conn: sa.Connection | None = conn
-        self._depth = 0
+    def __init__(self, site: Store, hooks: HookRegistry, user: str = "Administrator",
+                 flags: Mapping[str, Any] | None = None, conn: sa.Connection | None = None):
+        """Made by :meth:`engine.site.site.Site.session`, which passes its hooks.
+
+        ``conn``: a connection to use (and close) instead of taking one from the pool on first use.
+        """
+        super().__init__(site, user, flags, conn)
+        self.hooks = hooks
         self._checking = 0  # > 0 inside a permission-checked call: nested calls are not checked again
-        self._user_context: Any = None  # engine.permissions.UserContext, read on first use
 
-    # ------------------------------------------------------------ plumbing
-    @property
-    def conn(self) -> sa.Connection:
-        if self._conn is None:
-            self._conn = self.site.engine.connect()
-        return self._conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._depth > 0
-
-    @contextmanager
-    def atomic(self) -> Iterator[Session]:
-        """One transaction around the block; nested calls join the outer one."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-            return
-        conn = self.conn
-        if conn.in_transaction():
-            conn.rollback()
-        tx = begin_write(conn)
-        self._depth = 1
-        try:
-            yield self
-            tx.commit()
-        except BaseException:
-            if tx.is_active:
-                tx.rollback()
-            raise
-        finally:
-            self._depth = 0
-
-    def _reading(self) -> AbstractContextManager[sa.Connection]:
-        if self._depth:  # inside a write transaction: read in it
-            return nullcontext(self.conn)
-        return reading(self.site.engine, self.conn)
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now()
+    def hook_caller(self, doctype: str, event: str) -> Callable[..., Any] | None:
+        return self.hooks.caller(doctype, event)
 
     @contextmanager
     def _permitted(self, doctype: str, action: str, doc: Document | None = None) -> Iterator[None]:
@@ -179,7 +127,7 @@ class Session:
             raise DoesNotExistError(f"{doctype} {name!r} not found")
         site = self.site
         by_name = site.statement(("get_doc", doctype, for_update), lambda: self._select_by_name(doctype, for_update))
-        with self._reading() as conn:
+        with self.reading() as conn:
             row = conn.execute(by_name, {"name": name}).first()
             if row is None and not site.ci_names:
                 by_lower = site.statement(("get_doc_ci", doctype), lambda: self._select_by_lower_name(doctype))
@@ -237,20 +185,8 @@ class Session:
         if not isinstance(name, str) or not name:
             return False
         meta = self.site.get_meta(doctype)
-        with self._permitted(doctype, "read"), self._reading():
+        with self._permitted(doctype, "read"), self.reading():
             return self.name_exists(meta, name)
-
-    def name_exists(self, meta: Any, name: str) -> bool:
-        """Whether an ID is taken, case-insensitively (inside the current transaction)."""
-        site = self.site
-
-        def build() -> sa.Select:
-            t = site.table(meta.name)
-            return sa.select(t.c.name).where(site.name_match(t, sa.bindparam("name"))).limit(1)
-
-        stmt = site.statement(("name_exists", meta.name), build)
-        key = name if site.ci_names else name.lower()
-        return self.conn.execute(stmt, {"name": key}).first() is not None
 
     # -------------------------------------------------------------- queries
     def get_list(self, doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None,
@@ -261,8 +197,8 @@ class Session:
             fields = [pluck]
         with self._permitted(doctype, "read"):
             stmt = query.build_select(self, doctype, fields, filters, or_filters, order_by, limit, offset,
-                                      group_by, self.site.permission_conditions(self, doctype), distinct)
-        with self._reading() as conn:
+                                      group_by, permissions.conditions(self, doctype), distinct)
+        with self.reading() as conn:
             result = conn.execute(stmt)
             if pluck:
                 return list(result.scalars())
@@ -272,8 +208,8 @@ class Session:
                   distinct: bool = False) -> int:
         with self._permitted(doctype, "read"):
             stmt = query.build_count(self, doctype, filters, or_filters,
-                                     self.site.permission_conditions(self, doctype), distinct)
-        with self._reading() as conn:
+                                     permissions.conditions(self, doctype), distinct)
+        with self.reading() as conn:
             return int(conn.execute(stmt).scalar_one())
 
     def get_value(self, doctype: str, filters: Any, fieldname: str | Sequence[str] = "name") -> Any:
@@ -305,7 +241,7 @@ class Session:
         site = self.site
         meta = site.get_meta(doctype)
         key = ("value_by_name", doctype, tuple(fields))
-        stmt = site._statements.get(key)
+        stmt = site.cached_statement(key)
         if stmt is None:
             readable = set(meta.column_names) - {f.name for f in meta.data_fields if f.type == "Password"}
             if not fields or any(not isinstance(f, str) or f not in readable for f in fields):
@@ -316,15 +252,13 @@ class Session:
                 return sa.select(*(t.c[f] for f in fields)).where(site.name_match(t, sa.bindparam("name"))).limit(1)
 
             stmt = site.statement(key, build)
-        if site.permission_conditions(self, doctype):
+        if permissions.conditions(self, doctype):
             return _SLOW_PATH
-        with self._reading() as conn:
+        with self.reading() as conn:
             return conn.execute(stmt, {"name": name if site.ci_names else name.lower()}).first()
 
     def rename_doc(self, doctype: str, old: str, new: str) -> Document:
         """Rename a document and every link to it (one transaction)."""
-        from engine.rename import rename_doc
-
         with self._permitted(doctype, "write"):
             return rename_doc(self, doctype, old, new)
 
@@ -362,7 +296,8 @@ def _deadlocked(exc: BaseException | None) -> bool:
     return False
 
 
-def _children_statement(site: Site, meta: Any) -> tuple[sa.Select | sa.CompoundSelect, list[list[tuple[str, int]]]]:
+def _children_statement(site: Store,
+                        meta: DocType) -> tuple[sa.Select | sa.CompoundSelect, list[list[tuple[str, int]]]]:
     """One UNION ALL over the doctype's child tables, and where each table's columns are in its rows.
 
     Every (table, column) gets its own result column; a table's branch fills its own

@@ -1,6 +1,6 @@
 """Standard records ("fixtures"): the app's ``fixtures/*.yaml``, installed by ``migrate``.
 
-Same file format as demo data (:mod:`engine.demo`): each file a YAML list of
+Same file format as demo data (:mod:`engine.site.demo`): each file a YAML list of
 documents ``{doctype: X, ...values}``, files in name order. ``Site.migrate()``
 installs, after the schema, every document that does not exist yet, through the
 full lifecycle (naming, validation, hooks), all in one transaction. Existing
@@ -23,15 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from engine.demo import DemoDocument, read_demo
 from engine.errors import DocframeError
+from engine.site.demo import DemoDocument, read_demo
 
 if TYPE_CHECKING:
-    from engine.session import Session
-    from engine.site import Site
-
-FIXTURES_FOLDER = "fixtures"
-
+    from engine.site.session import Session
+    from engine.storage.store import Store
 
 @dataclass(frozen=True)
 class Installed:
@@ -45,17 +42,16 @@ class Installed:
         return f"{self.doctype} {self.name!r} ({self.file})"
 
 
-def fixture_files(app_root: Path) -> list[Path]:
-    """The app's fixture files in install order."""
-    folder = app_root / FIXTURES_FOLDER
+def fixture_files(folder: Path) -> list[Path]:
+    """The fixture files of an app's ``fixtures/`` folder, in install order."""
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
 
 
-def read_fixtures(site: Site) -> list[DemoDocument]:
+def read_fixtures(site: Store) -> list[DemoDocument]:
     """Every fixture document, checked for a known doctype and an identity; raises DocframeError."""
-    docs = read_demo(fixture_files(site.app.root))
+    docs = read_demo(fixture_files(site.app.fixtures_dir))
     for doc in docs:
         meta = site.doctypes.get(doc.doctype)
         if meta is None:
@@ -66,7 +62,7 @@ def read_fixtures(site: Site) -> list[DemoDocument]:
     return docs
 
 
-def _identity(doc: DemoDocument, site: Site) -> tuple[str, Any]:
+def _identity(doc: DemoDocument, site: Store) -> tuple[str, Any]:
     """(column, value) that tells whether the document exists already."""
     meta = site.get_meta(doc.doctype)
     rule, name = meta.naming.rule, doc.values.get("name")
@@ -95,16 +91,18 @@ def _exists(session: Session, doc: DemoDocument, tables: set[str]) -> str | None
     return session.conn.execute(sa.select(t.c.name).where(cond).limit(1)).scalar()
 
 
-def install_fixtures(site: Site, *, dry_run: bool = False) -> list[Installed]:
+def install_fixtures(session: Session, *, dry_run: bool = False) -> list[Installed]:
     """Install the standard records that do not exist yet (one transaction); returns them in order.
 
+    ``session`` should ignore permissions: standard records are the app's, not a user's.
     ``dry_run`` only lists them (against a database whose tables may not exist yet).
     """
+    site = session.site
     docs = read_fixtures(site)
     if not docs:
         return []
     installed: list[Installed] = []
-    with site.session(ignore_permissions=True) as session, session.atomic():
+    with session.atomic():
         tables = set(sa.inspect(session.conn).get_table_names())
         planned: set[tuple[str, str, str]] = set()
         for doc in docs:

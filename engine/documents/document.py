@@ -1,36 +1,44 @@
 """Documents: one record of a doctype with its child rows, and its write methods.
 
 A Document is a thin, attribute-style view over a dict of values. Writes go
-through :mod:`engine.lifecycle`, which is the only path that changes rows.
+through :mod:`engine.documents.lifecycle`, which is the only path that changes rows.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from engine.errors import FieldError, InvalidValueError
-from engine.meta import CHILD_COLUMNS, STANDARD_COLUMNS, TREE_PATH_COLUMN, DocType
-from engine.validation import PASSWORD_MASK, comparable, verify_password
-
-if TYPE_CHECKING:
-    from engine.session import Session
+from engine.metadata.doctype import CHILD_COLUMNS, STANDARD_COLUMNS, TREE_PATH_COLUMN, DocType
+from engine.rules.validation import PASSWORD_MASK, comparable, verify_password
+from engine.storage.unit import Flags, UnitOfWork
 
 _SLOTS = frozenset({"_data", "meta", "_session", "_before", "flags", "parent_doc"})
 _KNOWN_EXTRA = frozenset(STANDARD_COLUMNS + CHILD_COLUMNS + (TREE_PATH_COLUMN,))
 
 
-class Flags(dict):
-    """Per-document switches (``doc.flags.name_suffixed``...); missing ones are None."""
+class DocumentSession(UnitOfWork, ABC):
+    """The unit of work a Document is bound to, as this layer calls back into it.
 
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("__"):  # protocols (copy, pickle, templates) must not see None
-            raise AttributeError(key)
-        return self.get(key)
+    :class:`engine.site.session.Session` implements it: a document's write methods and
+    the lifecycle steps reach the permission-checked document API and the app's hooks
+    through these methods, without importing the layer above.
+    """
 
-    def __setattr__(self, key: str, value: Any) -> None:
-        self[key] = value
+    @abstractmethod
+    def run_lifecycle(self, op: str, doc: Document) -> None:
+        """Run operation ``op`` (a key of ``LIFECYCLE``) on ``doc`` in one transaction."""
+
+    @abstractmethod
+    def get_doc(self, doctype: str, name: Any, *, for_update: bool = False) -> Document:
+        """Load a document and its child rows."""
+
+    @abstractmethod
+    def hook_caller(self, doctype: str, event: str) -> Callable[..., Any] | None:
+        """The app's hook caller for ``event`` on ``doctype``, or None when no hook implements it."""
 
 
 class Document:
@@ -39,7 +47,7 @@ class Document:
     __slots__ = ("_before", "_data", "_session", "flags", "meta", "parent_doc")
 
     def __init__(self, meta: DocType, data: Mapping[str, Any] | None = None,
-                 session: Session | None = None, parent_doc: Document | None = None):
+                 session: DocumentSession | None = None, parent_doc: Document | None = None):
         object.__setattr__(self, "meta", meta)
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_data", {})
@@ -238,7 +246,7 @@ class Document:
         return self.copy()
 
     # ------------------------------------------------------- writes
-    def _bound(self) -> Session:
+    def _bound(self) -> DocumentSession:
         if self._session is None:
             raise RuntimeError("document is not bound to a session; use session.new_doc()")
         return self._session

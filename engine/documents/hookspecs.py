@@ -8,8 +8,8 @@ an unknown hook name or argument stops start-up with a clear error.
 
 Arguments:
 
-- ``doc``: the :class:`engine.document.Document` being written.
-- ``ctx``: the :class:`engine.session.Session` doing the write: ``ctx.user``,
+- ``doc``: the :class:`engine.documents.document.Document` being written.
+- ``ctx``: the :class:`engine.site.session.Session` doing the write: ``ctx.user``,
   ``ctx.flags`` (e.g. ``ctx.flags.importing``) and the document API
   (``ctx.insert``, ``ctx.get_doc``, ``ctx.get_list``, ...). Documents written
   through ``ctx`` join the same transaction.
@@ -18,7 +18,7 @@ Every hook of a write runs inside that write's single database transaction: a
 hook that raises rolls back the whole write, including documents that other hooks
 of the same write created. Hooks marked "before the row is written" may change
 ``doc``; changes made in later hooks are not saved unless the hook saves them.
-The order in which hooks run is :data:`engine.lifecycle.LIFECYCLE`.
+The order in which hooks run is :data:`engine.documents.lifecycle.LIFECYCLE`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.session import Session
+    from engine.documents.document import Document, DocumentSession
 
 PROJECT = "docframe"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -38,7 +37,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def before_insert(doc: Document, ctx: Session) -> None:
+def before_insert(doc: Document, ctx: DocumentSession) -> None:
     """Insert, first hook: the new document is not named or checked yet (values as sent).
 
     In the write's transaction; nothing is written yet. May change ``doc``, including
@@ -47,7 +46,7 @@ def before_insert(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def before_naming(doc: Document, ctx: Session) -> None:
+def before_naming(doc: Document, ctx: DocumentSession) -> None:
     """Insert, just before the naming rule gives the document its ID.
 
     Set the fields the rule reads (e.g. the naming field) or ``doc.name`` itself.
@@ -56,7 +55,7 @@ def before_naming(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def before_validate(doc: Document, ctx: Session) -> None:
+def before_validate(doc: Document, ctx: DocumentSession) -> None:
     """Insert, save, submit and update after submit: before the built-in field checks.
 
     Values are still as sent (``"12"`` for an Int). Set defaults and derived values
@@ -66,7 +65,7 @@ def before_validate(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def validate(doc: Document, ctx: Session) -> None:
+def validate(doc: Document, ctx: DocumentSession) -> None:
     """Insert, save and submit: the built-in checks passed, values are coerced.
 
     Application rules go here: raise a ValidationError (with FieldErrors) to
@@ -76,7 +75,7 @@ def validate(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def before_save(doc: Document, ctx: Session) -> None:
+def before_save(doc: Document, ctx: DocumentSession) -> None:
     """Insert and save: the last change to ``doc`` before its row is written.
 
     The row (of a new document) is not in the database yet.
@@ -84,7 +83,7 @@ def before_save(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def after_insert(doc: Document, ctx: Session) -> None:
+def after_insert(doc: Document, ctx: DocumentSession) -> None:
     """Insert: the new row and its child rows are written, in the still-open transaction.
 
     Write related documents through ``ctx`` (they join the transaction); raising
@@ -93,7 +92,7 @@ def after_insert(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def on_update(doc: Document, ctx: Session) -> None:
+def on_update(doc: Document, ctx: DocumentSession) -> None:
     """Insert (after ``after_insert``) and save of a draft: the rows are written.
 
     ``doc.get_doc_before_save()`` gives the state before this save (None on insert).
@@ -102,7 +101,7 @@ def on_update(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def before_submit(doc: Document, ctx: Session) -> None:
+def before_submit(doc: Document, ctx: DocumentSession) -> None:
     """Submit: checks passed, the draft is about to be written as submitted (docstatus 1).
 
     May change ``doc``; raise to refuse. Nothing is written yet.
@@ -110,7 +109,7 @@ def before_submit(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def on_submit(doc: Document, ctx: Session) -> None:
+def on_submit(doc: Document, ctx: DocumentSession) -> None:
     """Submit: the document is written as submitted. Post ledger entries here.
 
     Raising rolls the submit back. Changes to ``doc`` are not saved.
@@ -118,7 +117,7 @@ def on_submit(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def before_update_after_submit(doc: Document, ctx: Session) -> None:
+def before_update_after_submit(doc: Document, ctx: DocumentSession) -> None:
     """Save of a submitted document: only ``allow_on_submit`` fields changed, checks passed.
 
     Nothing is written yet; change only ``allow_on_submit`` fields.
@@ -126,7 +125,7 @@ def before_update_after_submit(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def on_update_after_submit(doc: Document, ctx: Session) -> None:
+def on_update_after_submit(doc: Document, ctx: DocumentSession) -> None:
     """Save of a submitted document: its ``allow_on_submit`` fields are written.
 
     Raising rolls the save back.
@@ -134,7 +133,7 @@ def on_update_after_submit(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def before_cancel(doc: Document, ctx: Session) -> None:
+def before_cancel(doc: Document, ctx: DocumentSession) -> None:
     """Cancel: a submitted document is about to become cancelled (docstatus 2).
 
     Raise to refuse. Nothing is written yet; fields set here are written as they are
@@ -143,7 +142,7 @@ def before_cancel(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def on_cancel(doc: Document, ctx: Session) -> None:
+def on_cancel(doc: Document, ctx: DocumentSession) -> None:
     """Cancel: the document is written as cancelled. Reverse what ``on_submit`` did.
 
     Raising rolls the cancel back.
@@ -151,7 +150,7 @@ def on_cancel(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def on_trash(doc: Document, ctx: Session) -> None:
+def on_trash(doc: Document, ctx: DocumentSession) -> None:
     """Delete: before the linked-records check and before any row is deleted.
 
     Unlink or delete dependent documents here (through ``ctx``, in the same
@@ -160,7 +159,7 @@ def on_trash(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def after_delete(doc: Document, ctx: Session) -> None:
+def after_delete(doc: Document, ctx: DocumentSession) -> None:
     """Delete: the row and its child rows are deleted, in the still-open transaction.
 
     Raising rolls the delete back.
@@ -168,7 +167,7 @@ def after_delete(doc: Document, ctx: Session) -> None:
 
 
 @hookspec
-def before_rename(doc: Document, ctx: Session, old: str, new: str) -> None:
+def before_rename(doc: Document, ctx: DocumentSession, old: str, new: str) -> None:
     """Rename: ``doc`` (still named ``old``) is about to become ``new``. Raise to refuse.
 
     In the rename's transaction; nothing is changed yet.
@@ -176,7 +175,7 @@ def before_rename(doc: Document, ctx: Session, old: str, new: str) -> None:
 
 
 @hookspec
-def after_rename(doc: Document, ctx: Session, old: str, new: str) -> None:
+def after_rename(doc: Document, ctx: DocumentSession, old: str, new: str) -> None:
     """Rename: the ID and every link to it were renamed. Rename dependent records here.
 
     In the rename's transaction; raising rolls the rename back.

@@ -14,15 +14,31 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
 from dateutil import parser as date_parser
 from sqlalchemy.dialects import mysql
 
-if TYPE_CHECKING:
-    from engine.meta import Field
+
+class FieldSpec(Protocol):
+    """What coercers and SQL types read of a field (:class:`engine.metadata.doctype.Field` is one)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def options(self) -> str | tuple[str, ...] | None: ...
+
+    @property
+    def length(self) -> int | None: ...
+
+    @property
+    def precision(self) -> int | None: ...
+
+    @property
+    def select_options(self) -> tuple[str, ...]: ...
 
 # Currency columns are DECIMAL(18, 6) on servers. SQLite has no exact decimal, so
 # there they are integers of millionths: exact, sortable and summable in SQL.
@@ -110,7 +126,7 @@ def shown(value: Any) -> str:
     return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 4] + "...'"
 
 
-def _text(value: Any, field: Field, strip: bool = False) -> str:
+def _text(value: Any, field: FieldSpec, strip: bool = False) -> str:
     if isinstance(value, (bool, dict, list, tuple, set, bytes)):
         raise ValueError(f"{shown(value)} is not text")
     text = value if isinstance(value, str) else str(value)
@@ -123,11 +139,11 @@ def _text(value: Any, field: Field, strip: bool = False) -> str:
     return text
 
 
-def _plain_text(value: Any, field: Field) -> str:
+def _plain_text(value: Any, field: FieldSpec) -> str:
     return _text(value, field)
 
 
-def _data(value: Any, field: Field) -> str:
+def _data(value: Any, field: FieldSpec) -> str:
     text = _text(value, field, strip=True)
     if not text:
         return text
@@ -143,7 +159,7 @@ def _data(value: Any, field: Field) -> str:
     return text
 
 
-def _int(value: Any, field: Field) -> int:
+def _int(value: Any, field: FieldSpec) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -182,7 +198,7 @@ def _decimal(value: Any) -> Decimal:
     return number
 
 
-def _float(value: Any, field: Field) -> float:
+def _float(value: Any, field: FieldSpec) -> float:
     number = _decimal(value)
     if field.precision is not None:
         number = number.quantize(Decimal(1).scaleb(-field.precision), ROUND_HALF_UP)
@@ -192,11 +208,11 @@ def _float(value: Any, field: Field) -> float:
     return result
 
 
-def _currency_precision(field: Field) -> int:
+def _currency_precision(field: FieldSpec) -> int:
     return min(field.precision if field.precision is not None else 2, CURRENCY_SCALE)
 
 
-def _currency(value: Any, field: Field) -> Decimal:
+def _currency(value: Any, field: FieldSpec) -> Decimal:
     number = _decimal(value)
     if abs(number) >= CURRENCY_MAX:
         raise ValueError(f"{shown(value)} is too large (at most 12 digits before the decimal point)")
@@ -206,7 +222,7 @@ def _currency(value: Any, field: Field) -> Decimal:
     return number
 
 
-def _check(value: Any, field: Field) -> int:
+def _check(value: Any, field: FieldSpec) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (int, float, Decimal)) and value in (0, 1):
@@ -216,7 +232,7 @@ def _check(value: Any, field: Field) -> int:
     raise ValueError(f"{shown(value)} is not a yes/no value (use 1 or 0)")
 
 
-def _date(value: Any, field: Field) -> dt.date:
+def _date(value: Any, field: FieldSpec) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -234,7 +250,7 @@ def _date(value: Any, field: Field) -> dt.date:
     raise ValueError(f"{shown(value)} is not a date (use YYYY-MM-DD)")
 
 
-def _datetime(value: Any, field: Field) -> dt.datetime:
+def _datetime(value: Any, field: FieldSpec) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo is None else _naive_utc(value)
     if isinstance(value, dt.date):
@@ -255,7 +271,7 @@ def _naive_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _time(value: Any, field: Field) -> dt.time:
+def _time(value: Any, field: FieldSpec) -> dt.time:
     if isinstance(value, dt.timedelta):  # MariaDB returns TIME as timedelta
         return _time_of(value)
     if isinstance(value, dt.time):
@@ -287,7 +303,7 @@ class TimeOfDay(sa.types.TypeDecorator):
         return _time_of(value) if isinstance(value, dt.timedelta) else value
 
 
-def _select(value: Any, field: Field) -> str:
+def _select(value: Any, field: FieldSpec) -> str:
     text = _text(value, field, strip=True)
     if text and text not in field.select_options:
         allowed = ", ".join(repr(o) for o in field.select_options)
@@ -295,13 +311,13 @@ def _select(value: Any, field: Field) -> str:
     return text
 
 
-def _link(value: Any, field: Field) -> str:
+def _link(value: Any, field: FieldSpec) -> str:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise ValueError(f"{shown(value)} is not a record ID")
     return _text(value, field, strip=True)
 
 
-def _json(value: Any, field: Field) -> Any:
+def _json(value: Any, field: FieldSpec) -> Any:
     if isinstance(value, str):
         try:
             value = json.loads(value) if value.strip() else None
@@ -314,7 +330,7 @@ def _json(value: Any, field: Field) -> Any:
     return value
 
 
-def _password(value: Any, field: Field) -> str:
+def _password(value: Any, field: FieldSpec) -> str:
     if not isinstance(value, str) or _UNSTORABLE.search(value):
         raise ValueError("is not text")
     if field.length and len(value) > field.length:
@@ -327,8 +343,8 @@ class FieldType:
     """One row of the field type table."""
 
     name: str
-    sql_type: Callable[[Field], sa.types.TypeEngine] | None  # None: no column
-    coerce: Callable[[Any, Field], Any] | None
+    sql_type: Callable[[FieldSpec], sa.types.TypeEngine] | None  # None: no column
+    coerce: Callable[[Any, FieldSpec], Any] | None
     widget: str  # template partial the web form renders
     default_length: int | None = None
     is_text: bool = False  # LIKE-searchable
@@ -340,7 +356,7 @@ class FieldType:
         return self.sql_type is not None
 
 
-def _string(field: Field) -> sa.types.TypeEngine:
+def _string(field: FieldSpec) -> sa.types.TypeEngine:
     return sa.String(field.length or 140)
 
 

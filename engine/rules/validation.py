@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from engine import links, tree
 from engine.errors import (
     CannotChangeConstantError,
     FieldError,
@@ -25,14 +24,15 @@ from engine.errors import (
     UniqueValidationError,
     ValidationError,
 )
-from engine.expressions import compile_expression
-from engine.fieldtypes import shown
-from engine.meta import CHILD_COLUMNS, STANDARD_COLUMNS, TREE_PATH_COLUMN, DocType
+from engine.metadata.doctype import CHILD_COLUMNS, STANDARD_COLUMNS, TREE_PATH_COLUMN, DocType
+from engine.metadata.expressions import compile_expression
+from engine.metadata.fieldtypes import shown
+from engine.rules import links, tree
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.meta import Field
-    from engine.session import Session
+    from engine.metadata.doctype import Field
+    from engine.rules.record import Record
+    from engine.storage.unit import UnitOfWork
 
 PASSWORD_MASK = "*" * 8
 _password_hasher = PasswordHasher()  # stateless; parameters only
@@ -60,7 +60,7 @@ def default_value(f: Field, user: str) -> Any:
     return f.default
 
 
-def apply_defaults(doc: Document, user: str) -> None:
+def apply_defaults(doc: Record, user: str) -> None:
     """Fill unset fields of a new document (or row) with their declared defaults."""
     data = doc._data
     for f in doc.meta.data_fields:
@@ -81,7 +81,7 @@ def verify_password(stored: str | None, plain: str) -> bool:
         return False
 
 
-def check_document(doc: Document, ctx: Session) -> None:
+def check_document(doc: Record, ctx: UnitOfWork) -> None:
     """The ``check_fields`` lifecycle step: every problem of the document, raised together."""
     errors: list[FieldError] = list(doc.flags.pop("naming_errors", None) or ())
     before = doc.get_doc_before_save()
@@ -126,14 +126,14 @@ def _dedupe(errors: list[FieldError]) -> list[FieldError]:
     return out
 
 
-def _row_prefix(doc: Document, meta: DocType, row: int | None, table_label: str | None) -> str:
+def _row_prefix(doc: Record, meta: DocType, row: int | None, table_label: str | None) -> str:
     if row is None:
         return f"{meta.name}: "
     return f"{doc.parenttype or meta.name}: row {row} of {table_label}: "
 
 
-def _check_row(doc: Document, meta: DocType, before: Document | None, row: int | None,
-               errors: list[FieldError], ctx: Session, table_label: str | None = None) -> None:
+def _check_row(doc: Record, meta: DocType, before: Record | None, row: int | None,
+               errors: list[FieldError], ctx: UnitOfWork, table_label: str | None = None) -> None:
     data = doc._data
     prefix = _row_prefix(doc, meta, row, table_label)
 
@@ -208,7 +208,7 @@ def _check_row(doc: Document, meta: DocType, before: Document | None, row: int |
             fail(f, f"{f.label} is required", MandatoryError)
 
 
-def check_unique(doc: Document, ctx: Session, errors: list[FieldError],
+def check_unique(doc: Record, ctx: UnitOfWork, errors: list[FieldError],
                  skip: Collection[tuple[str, int | None, str | None]] = ()) -> None:
     """``unique`` fields: one query per doctype that has them, for new or changed values only.
 
@@ -217,13 +217,13 @@ def check_unique(doc: Document, ctx: Session, errors: list[FieldError],
     """
     before = doc.get_doc_before_save()
     ci = ctx.conn.dialect.name == "mysql"  # the _ci collation makes unique values case-insensitive
-    groups: list[tuple[DocType, list[tuple[Document, int | None]], dict[Any, Document]]] = [
+    groups: list[tuple[DocType, list[tuple[Record, int | None]], dict[Any, Record]]] = [
         (doc.meta, [(doc, None)], {None: before} if before is not None else {})]
     for tf in doc.meta.table_fields:
         old_rows = {r.name: r for r in (before.get(tf.name) or [])} if before is not None else {}
         rows = [(r, i) for i, r in enumerate(doc._data.get(tf.name) or [], 1)]
         groups.append((ctx.site.get_meta(tf.options), rows, old_rows))  # type: ignore[arg-type]
-    wanted: dict[str, dict[str, dict[Any, list[tuple[Document, int | None, Any]]]]] = {}
+    wanted: dict[str, dict[str, dict[Any, list[tuple[Record, int | None, Any]]]]] = {}
     metas: dict[str, DocType] = {}
     for meta, rows, old_rows in groups:
         unique = [f for f in meta.data_fields if f.unique]
@@ -274,10 +274,10 @@ def _unique_key(value: Any, ci: bool) -> Any:
     return comparable(value)
 
 
-def _table_label(doc: Document, row: Document) -> str | None:
+def _table_label(doc: Record, row: Record) -> str | None:
     f = doc.meta.fields_by_name.get(row.get("parentfield") or "")
     return f.label if f else None
 
 
-def _condition(source: str, data: dict[str, Any], ctx: Session) -> bool:
+def _condition(source: str, data: dict[str, Any], ctx: UnitOfWork) -> bool:
     return compile_expression(source).evaluate(data, {"name": ctx.user})

@@ -10,62 +10,35 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from engine.errors import FieldError, LinkExistsError, LinkValidationError
-from engine.meta import VIRTUAL_DOCTYPES, DocType
+from engine.metadata.doctype import VIRTUAL_DOCTYPES
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.meta import Field
-    from engine.session import Session
+    from engine.metadata.doctype import Field
+    from engine.rules.record import Record
+    from engine.storage.unit import UnitOfWork
 
 MAX_LINKED_REPORTED = 10
-
-
-@dataclass(frozen=True, slots=True)
-class LinkSource:
-    """A column that can hold the ID of some target doctype."""
-
-    doctype: DocType  # the doctype owning the column (may be a child doctype)
-    field: str
-    doctype_field: str | None = None  # for Dynamic Links: the column holding the target doctype
-
-
-class ReverseLinks:
-    """For each doctype, the Link and Dynamic Link columns that may point at it."""
-
-    def __init__(self, doctypes: Mapping[str, DocType]):
-        self.static: dict[str, list[LinkSource]] = defaultdict(list)
-        self.dynamic: list[LinkSource] = []
-        for dt in doctypes.values():
-            for f in dt.link_fields:
-                if f.type == "Link" and isinstance(f.options, str):
-                    self.static[f.options].append(LinkSource(dt, f.name))
-                elif f.type == "Dynamic Link" and isinstance(f.options, str):
-                    self.dynamic.append(LinkSource(dt, f.name, f.options))
-
-    def sources(self, target: str) -> list[LinkSource]:
-        return self.static.get(target, []) + self.dynamic
 
 
 def _key(value: str) -> str:
     return value.lower()
 
 
-def check_links(doc: Document, ctx: Session, errors: list[FieldError],
+def check_links(doc: Record, ctx: UnitOfWork, errors: list[FieldError],
                 skip: Collection[tuple[str, int | None, str | None]] = ()) -> None:
     """Check every link value of ``doc`` and its rows; fill ``fetch_from`` fields.
 
     ``skip`` holds (doctype, row, field) already reported as invalid, not checked again.
     """
     site = ctx.site
-    wanted: dict[str, dict[str, list[tuple[Document, Field, int | None]]]] = defaultdict(lambda: defaultdict(list))
-    rows: list[tuple[Document, int | None]] = [(doc, None)]
+    wanted: dict[str, dict[str, list[tuple[Record, Field, int | None]]]] = defaultdict(lambda: defaultdict(list))
+    rows: list[tuple[Record, int | None]] = [(doc, None)]
     for _, children in doc.children():
         rows.extend((row, i) for i, row in enumerate(children, 1))
     for row, idx in rows:
@@ -106,7 +79,7 @@ def check_links(doc: Document, ctx: Session, errors: list[FieldError],
     _fetch(doc, rows, ctx)
 
 
-def _unchanged(doc: Document, row: Document, fieldname: str, value: Any) -> bool:
+def _unchanged(doc: Record, row: Record, fieldname: str, value: Any) -> bool:
     """Whether a saved document already held this link (then a since-cancelled target is kept)."""
     before = doc.get_doc_before_save()
     if before is None:
@@ -118,18 +91,18 @@ def _unchanged(doc: Document, row: Document, fieldname: str, value: Any) -> bool
     return isinstance(old, str) and old.lower() == str(value).lower()
 
 
-def _fail(errors: list[FieldError], doc: Document, row: Document, f: Field, idx: int | None,
+def _fail(errors: list[FieldError], doc: Record, row: Record, f: Field, idx: int | None,
           message: str, value: Any) -> None:
     prefix = f"{doc.doctype}: " if idx is None else f"{doc.doctype}: row {idx} of {_table_label(doc, row)}: "
     errors.append(FieldError(row.doctype, f.name, f.label, prefix + message, value, idx, LinkValidationError))
 
 
-def _table_label(doc: Document, row: Document) -> str:
+def _table_label(doc: Record, row: Record) -> str:
     f = doc.meta.fields_by_name.get(row.get("parentfield") or "")
     return f.label if f else row.doctype
 
 
-def _lookup(ctx: Session, wanted: dict[str, list[str]]) -> dict[tuple[str, str], tuple[str, int]]:
+def _lookup(ctx: UnitOfWork, wanted: dict[str, list[str]]) -> dict[tuple[str, str], tuple[str, int]]:
     """One UNION ALL query: which of the wanted IDs exist, with their stored spelling."""
     site = ctx.site
     targets = tuple(wanted)
@@ -149,9 +122,9 @@ def _lookup(ctx: Session, wanted: dict[str, list[str]]) -> dict[tuple[str, str],
     return {(r[0], _key(r[1])): (r[1], r[2]) for r in ctx.conn.execute(query, params)}
 
 
-def _fetch(doc: Document, rows: list[tuple[Document, int | None]], ctx: Session) -> None:
+def _fetch(doc: Record, rows: list[tuple[Record, int | None]], ctx: UnitOfWork) -> None:
     """``fetch_from``: copy values from linked records (one query per target doctype)."""
-    plan: dict[str, dict[str, list[tuple[Document, str, str]]]] = defaultdict(lambda: defaultdict(list))
+    plan: dict[str, dict[str, list[tuple[Record, str, str]]]] = defaultdict(lambda: defaultdict(list))
     for row, _ in rows:
         meta = row.meta
         for f in meta.data_fields:
@@ -189,7 +162,7 @@ def _as_field(f: Field, value: Any) -> Any:
         return value
 
 
-def check_not_linked(doc: Document, ctx: Session) -> None:
+def check_not_linked(doc: Record, ctx: UnitOfWork) -> None:
     """The ``check_links`` delete step: refuse while other documents link here."""
     linked = find_linking(ctx, doc.doctype, doc.name, limit=MAX_LINKED_REPORTED)
     if linked:
@@ -200,7 +173,7 @@ def check_not_linked(doc: Document, ctx: Session) -> None:
         )
 
 
-def find_linking(ctx: Session, doctype: str, name: str, limit: int | None = None) -> list[tuple[str, str]]:
+def find_linking(ctx: UnitOfWork, doctype: str, name: str, limit: int | None = None) -> list[tuple[str, str]]:
     """(doctype, ID) of documents that link to ``doctype``/``name``, excluding itself."""
     site = ctx.site
     selects = []

@@ -1,7 +1,7 @@
 """The document lifecycle, written down once as data.
 
 Each operation is an ordered tuple of steps. A step named like a hook in
-:mod:`engine.hookspecs` calls the application's hooks; every other step is a
+:mod:`engine.documents.hookspecs` calls the application's hooks; every other step is a
 built-in function below. The whole run of an operation is one transaction.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from engine import links, naming, tree, validation, versions, writer
+from engine.documents import versions, writer
+from engine.documents.hookspecs import HOOK_NAMES
 from engine.errors import (
     DocstatusTransitionError,
     FieldError,
@@ -19,12 +20,11 @@ from engine.errors import (
     UpdateAfterSubmitError,
     ValidationError,
 )
-from engine.hookspecs import HOOK_NAMES
+from engine.rules import links, naming, tree, validation
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.meta import Field
-    from engine.session import Session
+    from engine.documents.document import Document, DocumentSession
+    from engine.metadata.doctype import Field
 
 LIFECYCLE: dict[str, tuple[str, ...]] = {
     "insert": (
@@ -49,10 +49,10 @@ LIFECYCLE: dict[str, tuple[str, ...]] = {
                "after_delete"),
 }
 
-Step = Callable[["Document", "Session"], None]
+Step = Callable[["Document", "DocumentSession"], None]
 
 
-def _check_new(doc: Document, ctx: Session) -> None:
+def _check_new(doc: Document, ctx: DocumentSession) -> None:
     if not doc.is_new():
         raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r} is already saved; use save()")
     if _docstatus(doc) not in (None, 0):
@@ -75,7 +75,7 @@ def _docstatus(doc: Document) -> Any:
     return value
 
 
-def _set_name(doc: Document, ctx: Session) -> None:
+def _set_name(doc: Document, ctx: DocumentSession) -> None:
     """The ``set_name`` step. A field the name needs that is missing or invalid is
     reported later by ``check_fields``, together with every other problem."""
     try:
@@ -103,7 +103,7 @@ def _before(doc: Document) -> Document:
     return before
 
 
-def _check_draft(doc: Document, ctx: Session) -> None:
+def _check_draft(doc: Document, ctx: DocumentSession) -> None:
     before = _before(doc)
     if before.docstatus == 2:
         raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r} is cancelled and cannot be changed")
@@ -114,7 +114,7 @@ def _check_draft(doc: Document, ctx: Session) -> None:
     doc.docstatus = 0
 
 
-def _check_submittable(doc: Document, ctx: Session) -> None:
+def _check_submittable(doc: Document, ctx: DocumentSession) -> None:
     if not doc.meta.is_submittable:
         raise DocstatusTransitionError(f"{doc.doctype} is not submittable")
     if _before(doc).docstatus != 0:
@@ -122,7 +122,7 @@ def _check_submittable(doc: Document, ctx: Session) -> None:
     _set_docstatus(doc, 1)
 
 
-def _check_cancellable(doc: Document, ctx: Session) -> None:
+def _check_cancellable(doc: Document, ctx: DocumentSession) -> None:
     if not doc.meta.is_submittable:
         raise DocstatusTransitionError(f"{doc.doctype} is not submittable")
     before = _before(doc)
@@ -144,14 +144,14 @@ def _set_docstatus(doc: Document, status: int) -> None:
             row.docstatus = status
 
 
-def _check_submitted(doc: Document, ctx: Session) -> None:
+def _check_submitted(doc: Document, ctx: DocumentSession) -> None:
     before = _before(doc)
     if before.docstatus != 1 or _docstatus(doc) not in (None, 1):
         raise DocstatusTransitionError(f"{doc.doctype} {doc.name!r}: use cancel() to change the status")
     doc.docstatus = 1
 
 
-def _check_allowed_on_submit(doc: Document, ctx: Session) -> None:
+def _check_allowed_on_submit(doc: Document, ctx: DocumentSession) -> None:
     """After the field checks, so values compare in their coerced form."""
     changed = _changed_fields(doc, _before(doc), allowed=True)
     if changed:
@@ -208,7 +208,7 @@ def _coerced(f: Field, value: Any) -> Any:
         return value
 
 
-def _check_deletable(doc: Document, ctx: Session) -> None:
+def _check_deletable(doc: Document, ctx: DocumentSession) -> None:
     if doc.is_new():
         raise DocstatusTransitionError(f"{doc.doctype}: the document is not saved yet")
     if doc.meta.is_submittable and _before(doc).docstatus == 1:
@@ -249,18 +249,17 @@ def check_lifecycle() -> None:
 check_lifecycle()
 
 
-def run(op: str, doc: Document, ctx: Session) -> None:
+def run(op: str, doc: Document, ctx: DocumentSession) -> None:
     """Run one operation's steps on ``doc`` in one transaction."""
     if doc.meta.is_child:
         raise InvalidValueError(f"{doc.doctype} rows are saved with their parent document")
-    hooks = ctx.site.hooks
     saved = {key: doc.get(key) for key in _RESTORED_ON_FAILURE}
     row_status = [(row, row.get("docstatus")) for _, rows in doc.children() for row in rows]
     try:
         with ctx.atomic():
             for step in LIFECYCLE[op]:
                 if step in _HOOKS:
-                    caller = hooks.caller(doc.meta.name, step)
+                    caller = ctx.hook_caller(doc.meta.name, step)
                     if caller is not None:
                         caller(doc=doc, ctx=ctx)
                 else:

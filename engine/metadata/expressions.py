@@ -426,7 +426,7 @@ def compile_expression(source: str) -> Expression:
 
 # ------------------------------------------------------------ record rules
 #
-# Record-rule conditions become SQL WHERE clauses (engine/permissions.py), so they use a
+# Record-rule conditions become SQL WHERE clauses (engine/rules/permissions.py), so they use a
 # subset of the language that SQL can express exactly. ``rule_tree`` parses that subset
 # into a small tree of tuples:
 #

@@ -13,11 +13,10 @@ import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from engine.validation import PASSWORD_MASK, comparable
+from engine.rules.validation import PASSWORD_MASK, comparable
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.session import Session
+    from engine.documents.document import Document, DocumentSession
 
 VERSION_DOCTYPE = "Version"
 
@@ -68,7 +67,7 @@ def diff(doc: Document, before: Document | None) -> dict[str, Any] | None:
     return {"changed": changed, "added": added, "removed": removed, "row_changed": row_changed}
 
 
-def record(doc: Document, ctx: Session) -> None:
+def record(doc: Document, ctx: DocumentSession) -> None:
     """The ``record_version`` step."""
     if not doc.meta.track_changes:
         return

@@ -4,7 +4,7 @@
 (``customer_group.py`` for "Customer Group") to one. Modules whose name starts
 with ``_`` are private helpers. Each doctype gets its own pluggy PluginManager
 holding the every-doctype plugins and its own, so a call dispatches both.
-Pluggy validates every implementation against :mod:`engine.hookspecs`.
+Pluggy validates every implementation against :mod:`engine.documents.hookspecs`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any
 
 import pluggy
 
-from engine import hookspecs
+from engine.documents import hookspecs
+from engine.documents.whitelist import WhitelistedMethod, collect
 from engine.errors import HookError
-from engine.meta import snake
-from engine.whitelist import WhitelistedMethod, collect
+from engine.metadata.doctype import snake
 
 ALL_DOCTYPES_MODULE = "all_doctypes"
 
@@ -38,7 +38,7 @@ class HookRegistry:
         self._callers: dict[tuple[str, str], Callable[..., Any] | None] = {}
         self._doctypes = list(doctypes)
         self._by_module = {snake(d): d for d in self._doctypes}
-        # Whitelisted methods (engine.whitelist): plain ones by dotted name, document ones by (doctype, name).
+        # Whitelisted methods (engine.documents.whitelist): plain ones by dotted name, document ones by (doctype, name).
         self.methods: dict[str, WhitelistedMethod] = {}
         self.doc_methods: dict[tuple[str, str], WhitelistedMethod] = {}
         for name in self._doctypes:
@@ -72,7 +72,7 @@ class HookRegistry:
             self.add_methods(collect(module, f"{folder.name}.{stem}", doctype, str(path)))
 
     def add_methods(self, methods: Iterable[WhitelistedMethod]) -> None:
-        """Make whitelisted methods callable (see :mod:`engine.whitelist`)."""
+        """Make whitelisted methods callable (see :mod:`engine.documents.whitelist`)."""
         for m in methods:
             if m.doctype is None:
                 self.methods[m.name] = m

@@ -13,7 +13,7 @@ Record rules: which records of a doctype a user may read.
 A doctype's ``record_rules`` (YAML) each name roles and a condition. For a session
 whose user is not Administrator:
 
-* the user's roles are the ``Has Role`` rows of their User record (read once per Session);
+* the user's roles are the ``Has Role`` rows of their User record (read once per unit of work);
 * a user with no role named in any rule of the doctype is not restricted;
 * a user with a role listed in the doctype's ``permissions`` that no rule names is not
   restricted either (e.g. Sales Manager sees everything while Sales User sees their own);
@@ -25,7 +25,7 @@ conditions to SQL for list queries and counts, :func:`can_read` evaluates them o
 loaded document (``Session.get_doc`` raises :class:`~engine.errors.PermissionError`).
 
 Conditions use the SQL-expressible subset of the expression language (see
-:func:`engine.expressions.rule_tree`). The SQL keeps the expression language's
+:func:`engine.metadata.expressions.rule_tree`). The SQL keeps the expression language's
 two-valued logic: a comparison with an empty (NULL) field is false, ``!=`` is true,
 ``not`` inverts exactly. Text comparisons follow the database's collation (on MariaDB
 case-insensitive), as everywhere in queries.
@@ -33,123 +33,28 @@ case-insensitive), as everywhere in queries.
 
 from __future__ import annotations
 
-import datetime as dt
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from engine.errors import PermissionError
-from engine.expressions import ExpressionError, compile_expression, rule_fields, rule_tree
-from engine.meta import DocType, RecordRule
+from engine.metadata.doctype import DocType, RecordRule
+from engine.metadata.expressions import compile_expression, rule_tree
+from engine.metadata.record_rules import field_kind, literal_value
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.session import Session
+    from engine.rules.record import Record
+    from engine.storage.unit import UnitOfWork
 
 ADMINISTRATOR = "Administrator"
+_USER_CONTEXT = "permissions.user_context"  # key in UnitOfWork.cache
 
-_STANDARD_KINDS = {"name": "text", "owner": "text", "modified_by": "text", "creation": "datetime",
-                   "modified": "datetime", "docstatus": "number", "idx": "number"}
-_TEXT_TYPES = frozenset({"Data", "Small Text", "Text", "Long Text", "Select", "Link", "Dynamic Link", "Read Only"})
-_KIND_OF_TYPE = {"Int": "number", "Float": "number", "Currency": "number", "Percent": "number", "Check": "number",
-                 "Date": "date", "Datetime": "datetime", "Time": "time"}
 _SQL_ORDER: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
-
-
-# ------------------------------------------------------------------ metadata checks
-
-def field_kind(meta: DocType, name: str) -> str | None:
-    """How a field compares in record rules: text, number, date, datetime, time; None if it cannot."""
-    if name in _STANDARD_KINDS:
-        return _STANDARD_KINDS[name]
-    f = meta.get_field(name)
-    if f is None or not f.has_column:
-        return None
-    if f.type in _TEXT_TYPES:
-        return "text"
-    return _KIND_OF_TYPE.get(f.type)
-
-
-def _literal_value(kind: str, value: Any) -> Any:
-    """``value`` as the field's kind binds it; raises ValueError when the two cannot be compared."""
-    if value is None:
-        return None
-    if kind == "number":
-        if isinstance(value, (bool, int, Decimal)):
-            return int(value) if isinstance(value, bool) else value
-    elif kind == "text":
-        if isinstance(value, str):
-            return value
-    elif isinstance(value, str):
-        try:
-            if kind == "date" and len(value) == 10:
-                return dt.date.fromisoformat(value)
-            if kind == "datetime":
-                parsed = dt.datetime.fromisoformat(value)
-                if parsed.tzinfo is None:
-                    return parsed
-            if kind == "time":
-                return dt.time.fromisoformat(value)
-        except ValueError:
-            pass
-        example = {"date": "2024-01-31", "datetime": "2024-01-31 09:30:00", "time": "09:30:00"}[kind]
-        raise ValueError(f"{value!r} is not a {kind} like {example!r}")
-    raise ValueError(f"{value!r} cannot be compared with a {kind} field")
-
-
-def rule_problems(meta: DocType, source: str, dropped: Iterable[str] = ()) -> list[tuple[str | None, str]]:
-    """What is wrong with a record-rule condition of ``meta`` as (fieldname, message); empty if fine."""
-    try:
-        compile_expression(source)
-        tree = rule_tree(source)
-    except ExpressionError as exc:
-        return [(None, str(exc))]
-    skip = set(dropped)
-    problems: list[tuple[str | None, str]] = []
-    for name in sorted(rule_fields(tree) - skip):
-        if name not in meta.column_names:
-            problems.append((name, f"refers to unknown field {name!r}"))
-        elif field_kind(meta, name) is None:
-            problems.append((name, f"field {meta.label_of(name)} ({name}) of type "
-                                   f"{meta.fields_by_name[name].type} cannot be used in record rules"))
-    if problems:
-        return problems
-
-    def walk(node: tuple[Any, ...]) -> None:
-        kind = node[0]
-        if kind in ("or", "and"):
-            for item in node[1]:
-                walk(item)
-        elif kind == "not":
-            walk(node[1])
-        elif kind == "cmp":
-            _, name, op, (what, value) = node
-            if name in skip:
-                return
-            fkind = field_kind(meta, name)
-            label = f"{meta.label_of(name)} ({name})"
-            if what == "user":
-                if fkind != "text" or op not in ("==", "!="):
-                    problems.append((name, f"user.{value} can only be compared with == or != to a text field, "
-                                           f"not {op!r} to {label}"))
-                return
-            values = value if what == "list" else (value,)
-            if value is None and op not in ("==", "!="):
-                problems.append((name, f"{label} {op} null is never true; use == or != with null"))
-            for v in values:
-                try:
-                    _literal_value(fkind, v)  # type: ignore[arg-type]
-                except ValueError as exc:
-                    problems.append((name, f"{label}: {exc}"))
-
-    walk(tree)
-    return problems
 
 
 # ------------------------------------------------------------------------- the user
@@ -167,17 +72,17 @@ class UserContext:
         return {"name": self.name, "email": self.email, "full_name": self.full_name}
 
 
-def user_context(session: Session) -> UserContext:
-    """The session user's name, email, full name and roles (read once per Session).
+def user_context(session: UnitOfWork) -> UserContext:
+    """The session user's name, email, full name and roles (read once per unit of work).
 
     Administrator has every role; a user without a User record has none.
     """
-    cached: UserContext | None = getattr(session, "_user_context", None)
+    cached: UserContext | None = session.cache.get(_USER_CONTEXT)
     if cached is not None and cached.name == session.user:
         return cached
     site, name = session.site, session.user
     user_t, role_t = site.table("User"), site.table("Has Role")
-    with session._reading() as conn:
+    with session.reading() as conn:
         row = conn.execute(sa.select(user_t.c.name, user_t.c.email, user_t.c.full_name)
                            .where(site.name_match(user_t, name))).first()
         roles: frozenset[str] = frozenset()
@@ -188,11 +93,11 @@ def user_context(session: Session) -> UserContext:
                 sa.select(role_t.c.role).where(role_t.c.parent == row.name, role_t.c.parenttype == "User",
                                                role_t.c.role.is_not(None))).scalars())
     context = UserContext(name, row.email if row else None, row.full_name if row else None, roles)
-    session._user_context = context
+    session.cache[_USER_CONTEXT] = context
     return context
 
 
-def applicable_rules(session: Session, meta: DocType) -> tuple[RecordRule, ...] | None:
+def applicable_rules(session: UnitOfWork, meta: DocType) -> tuple[RecordRule, ...] | None:
     """The rules restricting the session user on ``meta``; None when the user sees every record."""
     if not meta.record_rules or session.user == ADMINISTRATOR or session.flags.ignore_permissions:
         return None
@@ -207,7 +112,7 @@ def applicable_rules(session: Session, meta: DocType) -> tuple[RecordRule, ...] 
 
 # ------------------------------------------------------------------------- the checks
 
-def can_read(session: Session, doc: Document) -> bool:
+def can_read(session: UnitOfWork, doc: Record) -> bool:
     """Whether the session user may read ``doc`` under its doctype's record rules."""
     rules = applicable_rules(session, doc.meta)
     if rules is None:
@@ -217,7 +122,7 @@ def can_read(session: Session, doc: Document) -> bool:
     return any(compile_expression(rule.condition).evaluate(values, user) for rule in rules)
 
 
-def check_read(session: Session, doc: Document) -> None:
+def check_read(session: UnitOfWork, doc: Record) -> None:
     """Raise PermissionError (403) when a record rule hides ``doc`` from the session user."""
     if can_read(session, doc):
         return
@@ -227,7 +132,7 @@ def check_read(session: Session, doc: Document) -> None:
                           f"restricted by record rule ({why})")
 
 
-def conditions(session: Session, doctype: str) -> list[sa.ColumnElement[bool]]:
+def conditions(session: UnitOfWork, doctype: str) -> list[sa.ColumnElement[bool]]:
     """SQL conditions equivalent to :func:`can_read` for list queries (empty when unrestricted).
 
     Rows of a child doctype are visible when their parent is: of a parent doctype the
@@ -244,7 +149,7 @@ def conditions(session: Session, doctype: str) -> list[sa.ColumnElement[bool]]:
     return [sa.or_(*(rule_sql(rule.condition, meta, table, user) for rule in rules))]
 
 
-def _child_conditions(session: Session, meta: DocType) -> list[sa.ColumnElement[bool]]:
+def _child_conditions(session: UnitOfWork, meta: DocType) -> list[sa.ColumnElement[bool]]:
     if bypasses_permissions(session):
         return []
     site = session.site
@@ -293,13 +198,13 @@ def _to_sql(node: tuple[Any, ...], meta: DocType, table: sa.Table, user: dict[st
     if what == "user":
         value = user.get(value)
     if what == "list":
-        values = [_literal_value(fkind, v) for v in value]  # type: ignore[arg-type]
+        values = [literal_value(fkind, v) for v in value]  # type: ignore[arg-type]
         present = [v for v in values if v is not None]
         member = sa.and_(col.is_not(None), col.in_(present)) if present else sa.false()
         if None in values:
             member = sa.or_(member, col.is_(None))
         return member if op == "in" else sa.not_(member)
-    value = _literal_value(fkind, value) if what == "lit" else value  # type: ignore[arg-type]
+    value = literal_value(fkind, value) if what == "lit" else value  # type: ignore[arg-type]
     if value is None:
         if op == "==":
             return col.is_(None)
@@ -313,17 +218,17 @@ def _to_sql(node: tuple[Any, ...], meta: DocType, table: sa.Table, user: dict[st
 
 ACTIONS = ("read", "write", "create", "delete", "submit", "cancel", "report", "export", "import")
 
-#: The role-permission action each document operation needs (see :data:`engine.lifecycle.LIFECYCLE`).
+#: The role-permission action each document operation needs (see :data:`engine.documents.lifecycle.LIFECYCLE`).
 OPERATION_ACTIONS = {"insert": "create", "save": "write", "update_after_submit": "write", "submit": "submit",
                      "cancel": "cancel", "delete": "delete"}
 
 
-def bypasses_permissions(session: Session) -> bool:
+def bypasses_permissions(session: UnitOfWork) -> bool:
     """Administrator and sessions with ``ignore_permissions`` are never checked."""
     return session.user == ADMINISTRATOR or bool(session.flags.ignore_permissions)
 
 
-def permitted_roles(session: Session, doctype: str, action: str) -> frozenset[str]:
+def permitted_roles(session: UnitOfWork, doctype: str, action: str) -> frozenset[str]:
     """The roles the doctype's YAML ``permissions`` give ``action``.
 
     A child doctype (rows of a Table field) follows its parents: a role may act on
@@ -342,7 +247,7 @@ def permitted_roles(session: Session, doctype: str, action: str) -> frozenset[st
     return frozenset(roles)
 
 
-def has_permission(session: Session, doctype: str, action: str) -> bool:
+def has_permission(session: UnitOfWork, doctype: str, action: str) -> bool:
     """Whether the session user may ``action`` documents of ``doctype`` (by their roles)."""
     if bypasses_permissions(session):
         if action not in ACTIONS:
@@ -351,7 +256,7 @@ def has_permission(session: Session, doctype: str, action: str) -> bool:
     return bool(user_context(session).roles & permitted_roles(session, doctype, action))
 
 
-def check_permission(session: Session, doctype: str, action: str, doc: Document | None = None) -> None:
+def check_permission(session: UnitOfWork, doctype: str, action: str, doc: Record | None = None) -> None:
     """Raise PermissionError (403) unless the session user may ``action`` on ``doctype``.
 
     With a saved ``doc`` (and any action but create) the doctype's record rules must

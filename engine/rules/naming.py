@@ -21,7 +21,7 @@ reused after a delete.
 
 Two writers may both find a base name free (on PostgreSQL and MariaDB; SQLite
 serialises writers with ``BEGIN IMMEDIATE``). The loser's insert hits the
-case-insensitive unique index, and :func:`engine.writer.insert` calls
+case-insensitive unique index, and :func:`engine.documents.writer.insert` calls
 :func:`claim_suffix` for the next suffix, inside a savepoint. The same retry
 skips a suffix that is taken by a name the counter did not know about.
 
@@ -48,8 +48,8 @@ from engine.errors import DuplicateEntryError, FieldError, InvalidValueError, Ma
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from engine.document import Document
-    from engine.session import Session
+    from engine.rules.record import Record
+    from engine.storage.unit import UnitOfWork
 
 MAX_NAME_LENGTH = 140
 HASH_LENGTH = 10
@@ -103,7 +103,7 @@ def _checked(doctype: str, name: str, label: str, field: str) -> str:
     return name
 
 
-def set_name(doc: Document, ctx: Session) -> None:
+def set_name(doc: Record, ctx: UnitOfWork) -> None:
     """The ``set_name`` lifecycle step: give a new document its ID.
 
     Sets ``doc.flags.name_suffixed`` (True when a duplicate got ``-N``) and, for
@@ -148,7 +148,7 @@ def set_name(doc: Document, ctx: Session) -> None:
         doc.flags.naming_errors = [problem.error]
 
 
-def claim_suffix(doc: Document, ctx: Session) -> None:
+def claim_suffix(doc: Record, ctx: UnitOfWork) -> None:
     """Give ``doc`` the next ``Base<sep>N`` for its base name (``doc.flags.name_base``)."""
     meta = doc.meta
     base: str = doc.flags.name_base
@@ -171,7 +171,7 @@ def claim_suffix(doc: Document, ctx: Session) -> None:
     doc.flags.name_retry = "suffix"
 
 
-def duplicate_error(doc: Document) -> DuplicateEntryError:
+def duplicate_error(doc: Record) -> DuplicateEntryError:
     """The error for an ID that is already taken (HTTP 409), naming the naming field if any."""
     meta = doc.meta
     label, field = _naming_label(doc) if doc.flags.name_base else ("ID", "name")
@@ -181,7 +181,7 @@ def duplicate_error(doc: Document) -> DuplicateEntryError:
     return DuplicateEntryError(message, [FieldError(meta.name, field, label, message, doc.name)])
 
 
-def _naming_label(doc: Document) -> tuple[str, str]:
+def _naming_label(doc: Record) -> tuple[str, str]:
     """(label, field) of the value the ID comes from: the naming field, or the ID itself."""
     rule = doc.meta.naming
     if rule.rule == "field" and rule.field in doc.meta.fields_by_name:
@@ -194,7 +194,7 @@ def _suffix_pattern(base: str, sep: str) -> re.Pattern[str]:
     return re.compile(re.escape(base + sep) + rf"(\d{{1,{_MAX_SUFFIX_DIGITS}}})", re.IGNORECASE)
 
 
-def _raise_suffix_floor(doc: Document, ctx: Session, name: str) -> None:
+def _raise_suffix_floor(doc: Record, ctx: UnitOfWork, name: str) -> None:
     """A document named ``Base<sep>N`` directly: later suffixes of Base start after N.
 
     Only touches an existing counter row (a missing one is created from the data),
@@ -210,7 +210,7 @@ def _raise_suffix_floor(doc: Document, ctx: Session, name: str) -> None:
     ctx.conn.execute(t.update().where(t.c.name == key, t.c.current < number).values(current=number))
 
 
-def _base(doc: Document) -> str:
+def _base(doc: Record) -> str:
     rule = doc.meta.naming
     if rule.rule == "field":
         value = doc.get(rule.field)  # type: ignore[arg-type]
@@ -221,7 +221,7 @@ def _base(doc: Document) -> str:
     return normalize_name(_render(rule.pattern or "", doc))
 
 
-def _missing(doc: Document, fieldname: str) -> None:
+def _missing(doc: Record, fieldname: str) -> None:
     f = doc.meta.fields_by_name.get(fieldname)
     label = f.label if f and f.label else fieldname
     raise _Invalid(FieldError(doc.doctype, fieldname, label,
@@ -229,7 +229,7 @@ def _missing(doc: Document, fieldname: str) -> None:
                               MandatoryError))
 
 
-def render_expression(pattern: str, doc: Document) -> str:
+def render_expression(pattern: str, doc: Record) -> str:
     """Format ``{field}`` / ``{field:spec}`` with the document's values.
 
     Only plain field names: no attribute access, indexing, conversions or nested
@@ -243,7 +243,7 @@ def render_expression(pattern: str, doc: Document) -> str:
         raise problem.public() from None
 
 
-def _render(pattern: str, doc: Document) -> str:
+def _render(pattern: str, doc: Record) -> str:
     try:
         parsed = list(string.Formatter().parse(pattern))
     except ValueError as exc:
@@ -279,7 +279,7 @@ def _render(pattern: str, doc: Document) -> str:
     return "".join(out)
 
 
-def _series(doc: Document, ctx: Session) -> str:
+def _series(doc: Record, ctx: UnitOfWork) -> str:
     pattern = doc.meta.naming.pattern or ""
     today = ctx.now().date()
     prefix: list[str] = []
@@ -307,7 +307,7 @@ def _series(doc: Document, ctx: Session) -> str:
     return f"{key}{number:0{width}d}{tail}"
 
 
-def _names_starting_with(ctx: Session, doctype: str, prefix: str) -> list[str]:
+def _names_starting_with(ctx: UnitOfWork, doctype: str, prefix: str) -> list[str]:
     """IDs starting with ``prefix`` case-insensitively (a superset; callers match exactly).
 
     SQLite answers from the lower(name) index with a range, MariaDB from the primary
@@ -325,7 +325,7 @@ def _names_starting_with(ctx: Session, doctype: str, prefix: str) -> list[str]:
     return list(ctx.conn.execute(sa.select(t.c.name).where(cond)).scalars())
 
 
-def _max_int_name(ctx: Session, doc: Document) -> int:
+def _max_int_name(ctx: UnitOfWork, doc: Record) -> int:
     table = ctx.site.table(doc.doctype)
     names = ctx.conn.execute(sa.select(table.c.name)).scalars()
     return max((int(n) for n in names if n.isdigit() and len(n) <= _MAX_SUFFIX_DIGITS), default=0)
@@ -335,7 +335,7 @@ def _counter_key(t: sa.Table, doctype: str, key: str) -> str:
     return f"{doctype}::{key}"[: t.c.name.type.length]  # type: ignore[attr-defined]
 
 
-def next_counter(ctx: Session, doctype: str, key: str, largest_used: Callable[[], int]) -> int:
+def next_counter(ctx: UnitOfWork, doctype: str, key: str, largest_used: Callable[[], int]) -> int:
     """Atomically take the next number of a counter, creating it from existing data.
 
     The counter row stays locked until the document's transaction ends, so writers

@@ -31,14 +31,14 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.operations import ops as alembic_ops
 
-from engine.db import begin_write
 from engine.errors import SchemaSyncError
-from engine.fieldtypes import ExactDecimal
-from engine.meta import DocType, Field
-from engine.sqltypes import TypeInfo, compare_type, relation, type_info
+from engine.metadata.doctype import DocType, Field
+from engine.metadata.fieldtypes import ExactDecimal
+from engine.storage.db import begin_write
+from engine.storage.sqltypes import TypeInfo, compare_type, relation, type_info
 
 if TYPE_CHECKING:
-    from engine.site import Site
+    from engine.storage.store import Store
 
 SAFE_KINDS = ("create_table", "add_column", "add_index", "drop_index", "widen")
 UNSAFE_KINDS = ("narrow", "change_type", "drop_column")
@@ -82,7 +82,7 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     applied: bool = False
-    installed: list[Any] = field(default_factory=list)  # standard records (engine.fixtures.Installed), set by Site
+    installed: list[Any] = field(default_factory=list)  # standard records (engine.site.fixtures.Installed), set by Site
 
     def __bool__(self) -> bool:
         return bool(self.steps)
@@ -102,7 +102,7 @@ class Plan:
 
 # ------------------------------------------------------------------ planning
 
-def plan(site: Site, conn: sa.Connection) -> Plan:
+def plan(site: Store, conn: sa.Connection) -> Plan:
     """Compare the live database with the site's compiled tables."""
     by_table = {dt.table_name: dt for dt in site.doctypes.values()}
     ours = set(site.metadata.tables)
@@ -199,7 +199,7 @@ def _missing_indexes(metadata: sa.MetaData, present: dict[str, set[str]], tables
 
 # ------------------------------------------------------------------ applying
 
-def migrate(site: Site, *, dry_run: bool = False, force: bool = False) -> Plan:
+def migrate(site: Store, *, dry_run: bool = False, force: bool = False) -> Plan:
     """Plan, check and apply. Prints nothing; returns the Plan (``applied`` tells if it ran)."""
     with site.engine.connect() as conn, begin_write(conn):
         p = plan(site, conn)
@@ -218,7 +218,7 @@ def migrate(site: Site, *, dry_run: bool = False, force: bool = False) -> Plan:
         return p
 
 
-def _label(site: Site, step: Step) -> str:
+def _label(site: Store, step: Step) -> str:
     """'Customer, field Customer Name (customer_name)' for messages."""
     f = _field_of(site, step)
     where = step.doctype or step.table
@@ -227,7 +227,7 @@ def _label(site: Site, step: Step) -> str:
     return f"{where}, column {step.column}" if step.column else where
 
 
-def _field_of(site: Site, step: Step) -> Field | None:
+def _field_of(site: Store, step: Step) -> Field | None:
     dt = site.doctypes.get(step.doctype or "")
     return dt.get_field(step.column or "") if dt else None
 
@@ -253,7 +253,7 @@ def _short(value: Any) -> str:
 class _Checker:
     """Looks at the data before an unsafe step; returns the problems that would lose data."""
 
-    def __init__(self, site: Site, conn: sa.Connection):
+    def __init__(self, site: Store, conn: sa.Connection):
         self.site = site
         self.conn = conn
         self.dialect = conn.dialect
@@ -392,7 +392,7 @@ def convert(value: Any, f: Field | None, new: TypeInfo) -> Any:
 class _Applier:
     """Runs the steps with Alembic operations; batch mode for ALTERs on SQLite."""
 
-    def __init__(self, site: Site, conn: sa.Connection):
+    def __init__(self, site: Store, conn: sa.Connection):
         self.site = site
         self.conn = conn
         self.ops = Operations(MigrationContext.configure(conn))

@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from engine import tree
 from engine.errors import FieldError, FilterError
-from engine.fieldtypes import FIELD_TYPES
-from engine.meta import STANDARD_LABELS, DocType
-from engine.meta import Field as MetaField
+from engine.metadata.doctype import STANDARD_LABELS, DocType
+from engine.metadata.doctype import Field as MetaField
+from engine.metadata.fieldtypes import FIELD_TYPES
+from engine.rules import tree
+from engine.storage.schema import cached_alias
 
 if TYPE_CHECKING:
-    from engine.session import Session
+    from engine.storage.unit import UnitOfWork
 
 OPERATORS = frozenset({
     "=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between",
@@ -63,20 +64,6 @@ _ORDER_RE = re.compile(
     r"(?:\s+(?P<dir>asc|desc))?\s*$",
     re.IGNORECASE | re.ASCII,
 )
-
-
-def cached_alias(table: sa.Table, name: str) -> sa.Alias:
-    """An alias of ``table`` built once and kept in the table's ``info``.
-
-    Building an alias copies every column, which would dominate the cost of a
-    list query; Core constructs are immutable, so statements share them.
-    """
-    aliases = table.info.setdefault("docframe_aliases", {})
-    alias = aliases.get(name)
-    if alias is None:
-        alias = aliases[name] = table.alias(name)
-        alias.c  # noqa: B018 -- populate the column collection now
-    return alias
 
 
 def _fail(doctype: str, message: str, fieldname: str | None = None, value: Any = None,
@@ -116,7 +103,7 @@ class _Col:
 
 @dataclass
 class _Builder:
-    ctx: Session
+    ctx: UnitOfWork
     meta: DocType
     table: sa.FromClause
     joins: dict[str, sa.FromClause] = field(default_factory=dict)  # table field -> joined child alias
@@ -553,7 +540,7 @@ def _field_list(fields: Any, doctype: str) -> list[Any]:
     return list(fields) or ["name"]
 
 
-def build_select(ctx: Session, doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None,
+def build_select(ctx: UnitOfWork, doctype: str, fields: Any = None, filters: Any = None, or_filters: Any = None,
                  order_by: Any = None, limit: Any = None, offset: Any = 0, group_by: Any = None,
                  extra: Sequence[sa.ColumnElement[bool]] = (), distinct: bool = False) -> sa.Select[Any]:
     """The SELECT for a list query; every name checked against the metadata."""
@@ -593,7 +580,7 @@ def build_select(ctx: Session, doctype: str, fields: Any = None, filters: Any = 
     return stmt
 
 
-def build_count(ctx: Session, doctype: str, filters: Any = None, or_filters: Any = None,
+def build_count(ctx: UnitOfWork, doctype: str, filters: Any = None, or_filters: Any = None,
                 extra: Sequence[sa.ColumnElement[bool]] = (), distinct: bool = False) -> sa.Select[Any]:
     """SELECT count(*) of the documents matching; child filters are EXISTS, so parents count once."""
     meta = ctx.site.get_meta(doctype)

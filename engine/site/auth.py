@@ -1,7 +1,7 @@
 """Authentication: passwords and API keys of the core User doctype.
 
 Passwords and API secrets are stored as Argon2 hashes (argon2-cffi, through
-:func:`engine.validation.hash_password`): the User fields ``password`` and
+:func:`engine.rules.validation.hash_password`): the User fields ``password`` and
 ``api_secret`` are Password fields, hashed by the document lifecycle when set and
 never returned by queries. :func:`check_password` and :func:`check_token` read the
 hashes directly and answer with the user's ID, or raise
@@ -16,23 +16,21 @@ path, changes the stamp and so ends the user's sessions.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from engine.db import reading
 from engine.errors import AuthenticationError, InvalidValueError
-from engine.permissions import ADMINISTRATOR
-from engine.validation import hash_password, verify_password
+from engine.rules.permissions import ADMINISTRATOR
+from engine.rules.validation import hash_password, verify_password
+from engine.storage.db import reading
 
 if TYPE_CHECKING:
-    from engine.session import Session
-    from engine.site import Site
+    from engine.site.session import Session
+    from engine.site.site import Site
 
 ADMINISTRATOR_EMAIL = "admin@example.com"
 INVALID_LOGIN = "Invalid login credentials"
@@ -143,35 +141,6 @@ def revoke_api_key(session: Session, user: str) -> None:
         t = session.site.table("User")
         # A cleared Password field keeps its old hash when saved through a form; drop it here.
         session.conn.execute(sa.update(t).where(t.c.name == doc.name).values(api_secret=None))
-
-
-class VerifiedSecrets:
-    """API secrets this process has already verified against their stored argon2 hash.
-
-    Token auth runs on every API request; an argon2 check costs about a quarter of a
-    second of CPU by design. The stored hash is still read from the database on every
-    request, so a revoked or replaced key (a different or empty hash) and a disabled
-    user take effect at once; only the repeated hashing of the same secret is saved.
-    Entries are keyed by a SHA-256 of key and secret, never the secret itself.
-    """
-
-    def __init__(self, size: int = 4096):
-        self.size = size
-        self._hashes: OrderedDict[bytes, str] = OrderedDict()
-
-    @staticmethod
-    def _digest(key: str, secret: str) -> bytes:
-        return hashlib.sha256(f"{key}\x00{secret}".encode()).digest()
-
-    def seen(self, key: str, secret: str, stored_hash: str) -> bool:
-        return self._hashes.get(self._digest(key, secret)) == stored_hash
-
-    def remember(self, key: str, secret: str, stored_hash: str) -> None:
-        digest = self._digest(key, secret)
-        self._hashes[digest] = stored_hash
-        self._hashes.move_to_end(digest)
-        while len(self._hashes) > self.size:
-            self._hashes.popitem(last=False)
 
 
 def _token_statement(site: Site) -> sa.Select:

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from engine import naming, tree
-from engine.db import unique_violation
 from engine.errors import (
     DocstatusTransitionError,
     DoesNotExistError,
@@ -27,12 +25,13 @@ from engine.errors import (
     UniqueValidationError,
     ValidationError,
 )
-from engine.fieldtypes import FIELD_TYPES
-from engine.meta import DocType
+from engine.metadata.doctype import DocType
+from engine.metadata.fieldtypes import FIELD_TYPES
+from engine.rules import naming, tree
+from engine.storage.db import unique_violation
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.session import Session
+    from engine.documents.document import Document, DocumentSession
 
 _MAX_NAME_RETRIES = 20
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -44,7 +43,7 @@ def _row_values(doc: Document) -> dict[str, Any]:
     return {c: data.get(c) for c in doc.meta.column_names}
 
 
-def _stamp(doc: Document, ctx: Session, now: dt.datetime, new: bool) -> None:
+def _stamp(doc: Document, ctx: DocumentSession, now: dt.datetime, new: bool) -> None:
     data = doc._data
     if new:
         if not (ctx.flags.get("keep_owner") and data.get("owner")):
@@ -56,7 +55,7 @@ def _stamp(doc: Document, ctx: Session, now: dt.datetime, new: bool) -> None:
     data["idx"] = data.get("idx") or 0
 
 
-def insert(doc: Document, ctx: Session) -> None:
+def insert(doc: Document, ctx: DocumentSession) -> None:
     """The ``write_insert`` step: the row, then its child rows."""
     meta = doc.meta
     table = ctx.site.table(meta.name)
@@ -107,7 +106,7 @@ def insert(doc: Document, ctx: Session) -> None:
     _insert_children(doc, ctx, [(f.name, doc._data.get(f.name) or []) for f in meta.table_fields])
 
 
-def _insert_or_nothing(ctx: Session, doctype: str) -> sa.Insert:
+def _insert_or_nothing(ctx: DocumentSession, doctype: str) -> sa.Insert:
     def build() -> sa.Insert:
         table = ctx.site.table(doctype)
         return postgresql.insert(table).on_conflict_do_nothing().returning(table.c.name)
@@ -158,7 +157,7 @@ def _child_values(doc: Document, row: Document, tablefield: str, old: Document |
     return {c: data.get(c) for c in row.meta.column_names}
 
 
-def _insert_children(doc: Document, ctx: Session, tables: list[tuple[str, list[Document]]]) -> None:
+def _insert_children(doc: Document, ctx: DocumentSession, tables: list[tuple[str, list[Document]]]) -> None:
     by_doctype: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for tablefield, rows in tables:
         for row in rows:
@@ -171,7 +170,7 @@ def _insert_children(doc: Document, ctx: Session, tables: list[tuple[str, list[D
             raise _duplicate(ctx.site.get_meta(child_doctype), doc, unique_violation(exc, table), exc) from exc
 
 
-def update(doc: Document, ctx: Session) -> None:
+def update(doc: Document, ctx: DocumentSession) -> None:
     """The ``write_update`` step, with the optimistic-locking check."""
     meta = doc.meta
     before = doc.get_doc_before_save()
@@ -216,7 +215,7 @@ def _stale(doc: Document) -> TimestampMismatchError:
     )
 
 
-def _reconcile_children(doc: Document, before: Document, ctx: Session) -> None:
+def _reconcile_children(doc: Document, before: Document, ctx: DocumentSession) -> None:
     """Insert new rows, update changed ones, delete removed ones: per child doctype."""
     inserts: list[tuple[str, list[Document]]] = []
     updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -249,7 +248,7 @@ def _reconcile_children(doc: Document, before: Document, ctx: Session) -> None:
     _insert_children(doc, ctx, inserts)
 
 
-def delete(doc: Document, ctx: Session) -> None:
+def delete(doc: Document, ctx: DocumentSession) -> None:
     """The ``write_delete`` step: child rows, then the row."""
     meta = doc.meta
     for child_doctype in {f.options for f in meta.table_fields}:

@@ -11,26 +11,24 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from engine import tree
+from engine.documents.versions import VERSION_DOCTYPE
 from engine.errors import DuplicateEntryError, FieldError, InvalidValueError
-from engine.meta import TREE_PATH_COLUMN
-from engine.naming import check_name, normalize_name
-from engine.versions import VERSION_DOCTYPE
+from engine.metadata.doctype import TREE_PATH_COLUMN
+from engine.rules import tree
+from engine.rules.naming import check_name, normalize_name
 
 if TYPE_CHECKING:
-    from engine.document import Document
-    from engine.session import Session
+    from engine.documents.document import Document, DocumentSession
 
 RENAME_STEPS = ("before_rename", "write_rename", "after_rename")
 
 
-def rename_doc(ctx: Session, doctype: str, old: str, new: str) -> Document:
+def rename_doc(ctx: DocumentSession, doctype: str, old: str, new: str) -> Document:
     """Rename ``doctype`` ``old`` to ``new`` and update every link to it."""
     meta = ctx.site.get_meta(doctype)
     if meta.is_child:
         raise InvalidValueError(f"{doctype} rows cannot be renamed")
     new = check_name(doctype, normalize_name(new or ""))
-    hooks = ctx.site.hooks
     with ctx.atomic():
         doc = ctx.get_doc(doctype, old)
         old = doc.name
@@ -45,13 +43,13 @@ def rename_doc(ctx: Session, doctype: str, old: str, new: str) -> Document:
             if step == "write_rename":
                 _write(ctx, doc, old, new)
                 continue
-            caller = hooks.caller(doctype, step)
+            caller = ctx.hook_caller(doctype, step)
             if caller is not None:
                 caller(doc=doc, ctx=ctx, old=old, new=new)
         return ctx.get_doc(doctype, new)
 
 
-def _write(ctx: Session, doc: Document, old: str, new: str) -> None:
+def _write(ctx: DocumentSession, doc: Document, old: str, new: str) -> None:
     site, conn, meta = ctx.site, ctx.conn, doc.meta
     table = site.table(meta.name)
     values: dict[str, object] = {"name": new, "modified": ctx.now(), "modified_by": ctx.user}

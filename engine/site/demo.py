@@ -20,7 +20,7 @@ import yaml
 from engine.errors import DocframeError
 
 if TYPE_CHECKING:
-    from engine.site import Site
+    from engine.site.session import Session
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,8 @@ class DemoDocument:
         return f"{self.file.name}: document {self.position} ({self.doctype})"
 
 
-def demo_files(app_root: Path) -> list[Path]:
-    """The app's demo files in load order."""
-    folder = app_root / "demo"
+def demo_files(folder: Path) -> list[Path]:
+    """The demo files of an app's ``demo/`` folder, in load order."""
     return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
 
 
@@ -63,10 +62,11 @@ def read_demo(files: list[Path]) -> list[DemoDocument]:
     return docs
 
 
-def load_demo(site: Site, docs: list[DemoDocument], progress: Callable[[int], None] | None = None) -> Counter[str]:
+def load_demo(session: Session, docs: list[DemoDocument],
+              progress: Callable[[int], None] | None = None) -> Counter[str]:
     """Insert the documents in one transaction; returns how many of each doctype were created."""
     counts: Counter[str] = Counter()
-    with site.session() as session, session.atomic():
+    with session.atomic():
         for doc in docs:
             try:
                 session.insert(doc.doctype, doc.values)

@@ -1,4 +1,4 @@
-"""Doctype YAML to typed, immutable metadata.
+"""Doctype YAML to :class:`~engine.metadata.doctype.DocType`, checked.
 
 Loading checks every file against the JSON Schema shipped with the engine, then
 the cross-references between doctypes, and reports every problem found (file,
@@ -14,45 +14,36 @@ from __future__ import annotations
 
 import difflib
 import json
-import keyword
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import jsonschema
 import yaml
 
 from engine.errors import MetaError, MetaProblem
-from engine.expressions import ExpressionError, compile_expression
-from engine.fieldtypes import FIELD_TYPES, LINK_TYPES, FieldType
-
-STANDARD_COLUMNS = ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
-CHILD_COLUMNS = ("parent", "parenttype", "parentfield")
-TREE_PATH_COLUMN = "tree_path"
-NAMING_COUNTER_TABLE = "tab_naming_counter"
-AUTH_SESSION_TABLE = "tab_auth_session"  # server-side login sessions (engine.web.sessions)
-ENGINE_TABLES = frozenset({NAMING_COUNTER_TABLE, AUTH_SESSION_TABLE})
-# Attribute names of engine.document.Document: a field with one of these names would be
-# shadowed by the method (doc.save is the method, never the field's value).
-DOCUMENT_ATTRIBUTES = (
-    "insert", "save", "submit", "cancel", "delete", "reload", "get", "set", "update", "append",
-    "as_dict", "copy", "children", "snapshot", "is_new", "get_doc_before_save", "check_password",
-    "doctype", "meta", "flags", "parent_doc",
+from engine.metadata.doctype import (
+    ALL_DOCTYPES_HOOKS,
+    DATA_FORMATS,
+    ENGINE_TABLES,
+    MAX_FIELD_NAME,
+    RESERVED_DOCTYPES,
+    RESERVED_NAMES,
+    STANDARD_COLUMNS,
+    VIRTUAL_DOCTYPES,
+    DocType,
+    Field,
+    Naming,
+    RecordRule,
+    default_label,
+    snake,
 )
-RESERVED_NAMES = frozenset(
-    STANDARD_COLUMNS + CHILD_COLUMNS + (TREE_PATH_COLUMN,) + DOCUMENT_ATTRIBUTES
-) | frozenset(keyword.kwlist)
-RESERVED_DOCTYPES = frozenset({"DocType"})
-DATA_FORMATS = ("Email", "Phone", "URL")
-VIRTUAL_DOCTYPES = frozenset({"DocType"})  # Link targets that are metadata, not tables
-MAX_FIELD_NAME = 60  # column labels stay within PostgreSQL's 63-character identifiers
-ALL_DOCTYPES_HOOKS = "all_doctypes"
+from engine.metadata.expressions import ExpressionError, compile_expression
+from engine.metadata.fieldtypes import FIELD_TYPES
+from engine.metadata.record_rules import rule_problems
 
 _OPTION_TYPES = frozenset({"Select", "Link", "Table", "Dynamic Link", "Data"})
 _PRECISION_TYPES = frozenset({"Float", "Currency", "Percent"})
@@ -66,163 +57,6 @@ _DEFAULT_KEYWORDS = {
 }
 _DEPENDS_KEYS = ("depends_on", "mandatory_depends_on", "read_only_depends_on")
 _PLAIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def snake(name: str) -> str:
-    """'Customer Group' -> 'customer_group' (module and table names)."""
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def table_name(doctype: str) -> str:
-    return "tab_" + snake(doctype)
-
-
-@dataclass(frozen=True, slots=True)
-class Naming:
-    rule: str = "hash"
-    field: str | None = None
-    pattern: str | None = None
-    on_duplicate: str = "suffix"
-    separator: str = "-"
-
-
-@dataclass(frozen=True, slots=True)
-class RecordRule:
-    """Users with one of ``roles`` see only the records for which ``condition`` holds."""
-
-    roles: tuple[str, ...]
-    condition: str
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a doctype, with its YAML keys and derived facts."""
-
-    name: str
-    type: str
-    label: str
-    options: str | tuple[str, ...] | None = None
-    required: bool = False
-    unique: bool = False
-    default: Any = None
-    read_only: bool = False
-    hidden: bool = False
-    set_only_once: bool = False
-    non_negative: bool = False
-    length: int | None = None
-    precision: int | None = None
-    in_list_view: bool = False
-    in_filter: bool = False
-    index: bool = False
-    description: str | None = None
-    depends_on: str | None = None
-    mandatory_depends_on: str | None = None
-    read_only_depends_on: str | None = None
-    fetch_from: str | None = None
-    allow_on_submit: bool = False
-    no_copy: bool = False
-
-    @cached_property
-    def fieldtype(self) -> FieldType:
-        return FIELD_TYPES[self.type]
-
-    @property
-    def has_column(self) -> bool:
-        return self.fieldtype.has_column
-
-    @cached_property
-    def select_options(self) -> tuple[str, ...]:
-        opts = self.options
-        if isinstance(opts, tuple):
-            return tuple(str(o) for o in opts)
-        if isinstance(opts, str):
-            return tuple(o for o in opts.split("\n") if o)
-        return ()
-
-    @property
-    def link_target(self) -> str | None:
-        """Target doctype of a Link / child doctype of a Table."""
-        return self.options if self.type in ("Link", "Table") and isinstance(self.options, str) else None
-
-
-@dataclass(frozen=True)
-class DocType:
-    """A doctype's metadata. Built once per Site; never mutated (mappings are read-only views)."""
-
-    name: str
-    fields: tuple[Field, ...]
-    module: str | None = None
-    description: str | None = None
-    naming: Naming = field(default_factory=Naming)
-    title_field: str | None = None
-    search_fields: tuple[str, ...] = ()
-    sort_field: str = "modified"
-    sort_order: str = "desc"
-    track_changes: bool = False
-    is_tree: bool = False
-    parent_field: str | None = None
-    is_child: bool = False
-    is_submittable: bool = False
-    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-    record_rules: tuple[RecordRule, ...] = ()
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.permissions, MappingProxyType):
-            frozen = {role: tuple(actions) for role, actions in self.permissions.items()}
-            object.__setattr__(self, "permissions", MappingProxyType(frozen))
-        if not isinstance(self.fields, tuple):
-            object.__setattr__(self, "fields", tuple(self.fields))
-        if not isinstance(self.search_fields, tuple):
-            object.__setattr__(self, "search_fields", tuple(self.search_fields))
-        if not isinstance(self.record_rules, tuple):
-            object.__setattr__(self, "record_rules", tuple(self.record_rules))
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.source))
-
-    @cached_property
-    def table_name(self) -> str:
-        return table_name(self.name)
-
-    @cached_property
-    def fields_by_name(self) -> Mapping[str, Field]:
-        return MappingProxyType({f.name: f for f in self.fields})
-
-    @cached_property
-    def data_fields(self) -> tuple[Field, ...]:
-        """Fields stored in this doctype's own table, in order."""
-        return tuple(f for f in self.fields if f.has_column)
-
-    @cached_property
-    def table_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.type == "Table")
-
-    @cached_property
-    def link_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.type in LINK_TYPES)
-
-    @cached_property
-    def column_names(self) -> tuple[str, ...]:
-        cols = STANDARD_COLUMNS + (CHILD_COLUMNS if self.is_child else ())
-        if self.is_tree:
-            cols += (TREE_PATH_COLUMN,)
-        return cols + tuple(f.name for f in self.data_fields)
-
-    def get_field(self, name: str) -> Field | None:
-        return self.fields_by_name.get(name)
-
-    def label_of(self, name: str) -> str:
-        f = self.fields_by_name.get(name)
-        return f.label if f else STANDARD_LABELS.get(name, name)
-
-
-STANDARD_LABELS = {
-    "name": "ID", "owner": "Created By", "creation": "Created On", "modified": "Last Updated On",
-    "modified_by": "Last Updated By", "docstatus": "Document Status", "idx": "Index",
-    "parent": "Parent", "parenttype": "Parent Type", "parentfield": "Parent Field",
-}
 
 
 # ------------------------------------------------------------------ YAML
@@ -281,19 +115,8 @@ def parse_yaml(text: str) -> Any:
 # ------------------------------------------------------------------ loading
 
 def _schema() -> dict[str, Any]:
-    text = resources.files("engine").joinpath("doctype.schema.json").read_text("utf-8")
+    text = resources.files("engine.metadata").joinpath("doctype.schema.json").read_text("utf-8")
     return json.loads(text)
-
-
-def default_label(fieldname: str) -> str:
-    return " ".join(w.capitalize() if w not in ("of", "to", "and") else w for w in fieldname.split("_"))
-
-
-def document_attributes() -> frozenset[str]:
-    """Public attribute names of Document, which a field of the same name would hide."""
-    from engine.document import Document  # imported late: document.py imports this module
-
-    return frozenset(a for a in dir(Document) if not a.startswith("_")) | frozenset(DOCUMENT_ATTRIBUTES)
 
 
 def _did_you_mean(word: Any, choices: Iterable[str]) -> str:
@@ -310,7 +133,7 @@ class MetaLoader:
         self.doctypes: dict[str, DocType] = {}
         self.broken: set[str] = set()  # doctypes whose file has schema errors (not built)
         self.dropped: dict[str, set[str]] = {}  # doctype -> names of fields left out for schema errors
-        self.reserved = RESERVED_NAMES | document_attributes()
+        self.reserved = RESERVED_NAMES
 
     def problem(self, file: str, doctype: str | None, fieldname: str | None, message: str) -> None:
         self.problems.append(MetaProblem(file, doctype, fieldname, message))
@@ -526,8 +349,6 @@ class MetaLoader:
             self.check_record_rules(dt)
 
     def check_record_rules(self, dt: DocType) -> None:
-        from engine.permissions import rule_problems  # imported late: permissions imports this module
-
         for i, rule in enumerate(dt.record_rules, 1):
             for fieldname, message in rule_problems(dt, rule.condition, self.dropped.get(dt.name, set())):
                 self.problem(dt.source, dt.name, fieldname, f"record_rules[{i}] {rule.condition!r}: {message}")
@@ -749,4 +570,4 @@ def load_doctypes(dirs: Iterable[Path]) -> dict[str, DocType]:
 
 
 def core_doctypes_dir() -> Path:
-    return Path(str(resources.files("engine").joinpath("core_doctypes")))
+    return Path(str(resources.files("engine.metadata").joinpath("core_doctypes")))

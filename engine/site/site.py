@@ -1,0 +1,52 @@
+"""A Site: one app (doctypes, hooks, templates) on one database.
+
+Built by a factory from a folder and a URL. It is the app's
+:class:`~engine.storage.store.Store` (metadata, compiled tables, the SQLAlchemy
+engine and their caches) plus the app's hook registry, and it hands out Sessions.
+Nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.documents.hooks import HookRegistry
+from engine.metadata.app import App, bundled_app_dir, load_app_doctypes
+from engine.site.fixtures import install_fixtures
+from engine.site.session import Session
+from engine.site.token_cache import VerifiedSecrets
+from engine.storage import sync
+from engine.storage.store import Store
+
+
+class Site(Store):
+    """The engine for one app and one database."""
+
+    def __init__(self, db_url: str | None = None, app_dir: Path | str | None = None, **engine_kwargs: Any):
+        app = App(Path(app_dir).resolve() if app_dir else bundled_app_dir())
+        super().__init__(app, load_app_doctypes(app.root), db_url, **engine_kwargs)
+        self.hooks = HookRegistry(self.doctypes)
+        self.hooks.load_folder(app.hooks_dir)
+        self.verified_secrets = VerifiedSecrets()  # API secrets already checked (engine.site.auth)
+
+    def session(self, user: str = "Administrator", *, conn: sa.Connection | None = None, **flags: Any) -> Session:
+        """A Session for ``user`` with ``flags`` (e.g. ``ignore_permissions=True``).
+
+        ``conn``: a connection for the session to use (and close), e.g. the one a web
+        request checked its credentials on.
+        """
+        return Session(self, self.hooks, user, flags, conn)
+
+    def migrate(self, *, dry_run: bool = False, force: bool = False) -> sync.Plan:
+        """Bring the schema in line with the YAML, then install the app's missing standard records.
+
+        Returns the Plan; ``plan.installed`` lists the standard records installed (with
+        ``dry_run``: the ones that would be), see :mod:`engine.site.fixtures`.
+        """
+        plan = sync.migrate(self, dry_run=dry_run, force=force)
+        with self.session(ignore_permissions=True) as session:
+            plan.installed = install_fixtures(session, dry_run=dry_run)
+        return plan

@@ -1,0 +1,123 @@
+"""A unit of work: one user's connection to a Store and the transaction around their writes.
+
+:class:`engine.site.session.Session` is a UnitOfWork with the document API on top.
+The rules below the documents (naming, validation, links, permissions, trees,
+queries) are given a UnitOfWork and use only this: the store, the connection, the
+user, the flags and the clock.
+
+It owns one database connection. Every write (with all the hooks it triggers, and
+every document those hooks write through the same unit) is one transaction;
+``atomic()`` groups several writes into one. Reads outside a write end their
+transaction at once so no snapshot or lock is held.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, Self
+
+import sqlalchemy as sa
+
+from engine.metadata.doctype import DocType
+from engine.storage.db import begin_write, reading
+from engine.storage.store import Store
+
+
+class Flags(dict):
+    """Switches of a unit of work or a document (``flags.importing``...); missing ones are None."""
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):  # protocols (copy, pickle, templates) must not see None
+            raise AttributeError(key)
+        return self.get(key)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+class UnitOfWork:
+    """One user's connection and transaction against a Store."""
+
+    def __init__(self, site: Store, user: str = "Administrator", flags: Mapping[str, Any] | None = None,
+                 conn: sa.Connection | None = None):
+        """``conn``: a connection to use (and close) instead of taking one from the pool on first use."""
+        self.site = site
+        self.user = user
+        self.flags = Flags(flags or {})
+        self._conn: sa.Connection | None = conn
+        self._depth = 0
+        # Per-unit values worked out once (e.g. the user's roles, by engine.rules.permissions),
+        # each under a key of the module that owns it; gone with the unit.
+        self.cache: dict[Hashable, Any] = {}
+
+    # ------------------------------------------------------------ connection
+    @property
+    def conn(self) -> sa.Connection:
+        if self._conn is None:
+            self._conn = self.site.engine.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ transactions
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def atomic(self) -> Iterator[Self]:
+        """One transaction around the block; nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        conn = self.conn
+        if conn.in_transaction():
+            conn.rollback()
+        tx = begin_write(conn)
+        self._depth = 1
+        try:
+            yield self
+            tx.commit()
+        except BaseException:
+            if tx.is_active:
+                tx.rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    def reading(self) -> AbstractContextManager[sa.Connection]:
+        """The connection for reads: inside a write, its transaction; outside, a read that holds nothing."""
+        if self._depth:
+            return nullcontext(self.conn)
+        return reading(self.site.engine, self.conn)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now()
+
+    # ------------------------------------------------------------ IDs
+    def name_exists(self, meta: DocType, name: str) -> bool:
+        """Whether an ID is taken, case-insensitively (inside the current transaction)."""
+        site = self.site
+
+        def build() -> sa.Select:
+            t = site.table(meta.name)
+            return sa.select(t.c.name).where(site.name_match(t, sa.bindparam("name"))).limit(1)
+
+        stmt = site.statement(("name_exists", meta.name), build)
+        key = name if site.ci_names else name.lower()
+        return self.conn.execute(stmt, {"name": key}).first() is not None
