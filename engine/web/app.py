@@ -15,6 +15,7 @@ from engine.site.site import Site
 from engine.web import errors, method, openapi, ratelimit, resource, v2
 from engine.web.context import SITE_KEY, authenticate, close_session
 from engine.web.jsonio import JSONProvider
+from engine.web.ui import views as desk
 
 MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # 10 MB: larger requests get a 413
 
@@ -73,6 +74,7 @@ def create_app(site: Site | None = None, config: Mapping[str, Any] | None = None
     app.register_blueprint(resource.bp)
     app.register_blueprint(v2.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(desk.bp)
     return app
 
 

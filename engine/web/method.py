@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
 from engine.documents.document import Document
@@ -143,6 +143,9 @@ def api_method(name: str) -> ResponseReturnValue:
 def legacy(name: str | None = None) -> ResponseReturnValue:
     args = request_args(request)
     cmd = args.pop("cmd", None)
+    if (not isinstance(cmd, str) or not cmd) and request.method == "GET" and not args:
+        # A person at the front door: the desk, or its login page.
+        return redirect("/app" if current_user() != auth.GUEST else "/login")
     if not isinstance(cmd, str) or not cmd:
         raise DoesNotExistError("Nothing here: use /api/method/<method> or /api/resource/<DocType>")
     return call(cmd, args)

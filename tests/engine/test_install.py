@@ -61,9 +61,13 @@ def test_the_wheel_holds_the_engine_data_and_the_bundled_app(wheel: Path):
     for expected in ("engine/metadata/doctype.schema.json", "engine/metadata/core_doctypes/user.yaml",
                      "docframe_app/doctypes/customer.yaml", "docframe_app/hooks/customer.py",
                      "docframe_app/fixtures/00_roles.yaml", "docframe_app/demo/03_customers.yaml",
-                     "docframe_app/templates/api_docs.html"):
+                     "docframe_app/templates/api_docs.html", "docframe_app/templates/desk/form.html",
+                     "docframe_app/templates/desk/fields/link.html", "engine/web/ui/views.py",
+                     "engine/web/static/desk.js", "engine/web/static/desk.css"):
         assert expected in names, f"{expected} is missing from the installed package"
     assert not any(n.startswith(("tests/", "bench/", "hooks/")) for n in names)
+    for init in (REPO_ROOT / "engine").rglob("__init__.py"):  # every package of the engine is packaged
+        assert str(init.relative_to(REPO_ROOT)) in names, f"add {init.parent.name} to packages in pyproject.toml"
 
 
 def test_the_installed_cli_finds_the_bundled_app_from_any_folder(installed: Path, tmp_path: Path):

@@ -10,6 +10,7 @@ document): allowed → 2xx, otherwise 403 (401 for Guest).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -101,6 +102,9 @@ class Walk:
         return True
 
     def run(self, case: Case) -> None:
+        if case.need[0] == "desk":
+            self.run_desk(case)
+            return
         expected = self.allowed(case.need)  # decided on the state before the request
         client = self.web.anon()
         r = client.open(case.url, method=case.method, headers=self.headers, **case.kwargs)
@@ -122,6 +126,61 @@ class Walk:
         if not ok:
             self.mismatches.append(f"{self.caller}: {case.label}: {case.method} {case.url} -> {r.status_code} "
                                    f"(expected {'allowed' if expected else 'refused'}) {str(body)[:160]}")
+
+
+    def run_desk(self, case: Case) -> None:
+        """A desk page: a guest is sent to the login page; otherwise allowed -> 2xx/3xx, refused -> 403."""
+        need = case.need[1]
+        expected = self.allowed(need)
+        client = self.web.anon()
+        kwargs = dict(case.kwargs)
+        if case.method == "POST":  # the CSRF token of this caller's page
+            page = client.get("/login" if self.caller == GUEST else "/app", headers=self.headers)
+            found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            kwargs["data"] = {**kwargs.get("data", {}), "csrf_token": found.group(1) if found else ""}
+        r = client.open(case.url, method=case.method, headers=self.headers, **kwargs)
+        adapter = self.web.app.url_map.bind("localhost")
+        rule, _ = adapter.match(case.url.split("?")[0], method=case.method, return_rule=True)
+        self.seen_rules.add(f"{case.method} {rule.rule}")
+        if self.caller == GUEST and need[0] != "public":
+            ok = r.status_code == 302 and r.headers["Location"].startswith("/login")
+        elif r.status_code >= 500:
+            ok = False
+        else:
+            ok = r.status_code < 400 if expected else r.status_code == 403
+        if not ok:
+            self.mismatches.append(f"{self.caller}: desk {case.label}: {case.method} {case.url} -> {r.status_code} "
+                                   f"(expected {'allowed' if expected else 'refused'})")
+
+
+def _desk_cases(walk: Walk) -> Iterator[Case]:
+    """The desk's pages for each walked doctype, the tree of a tree doctype, and the shared pages."""
+    yield Case("login page", "GET", "/login", ("desk", ("public",)))
+    yield Case("asset", "GET", "/assets/desk/desk.css", ("desk", ("public",)))
+    yield Case("home", "GET", "/app", ("desk", ("login",)))
+    yield Case("search", "GET", "/app/search?q=acme", ("desk", ("login",)))
+    yield Case("logout", "POST", "/logout", ("desk", ("login",)))
+    yield Case("link options", "GET", "/app/-/link?doctype=Customer&q=a", ("desk", ("perm", "Customer", "read", None)))
+    yield Case("tree", "GET", "/app/territory/view/tree", ("desk", ("perm", "Territory", "read", None)))
+    tag = uuid.uuid4().hex[:8]
+    yield Case("tree add", "POST", "/app/territory/view/tree", ("desk", ("perm", "Territory", "create", None)),
+               {"data": {"action": "add", "title": f"Walk {tag}", "parent": "All Territories"}})
+    for dt in WALKED:
+        s = dt.lower().replace(" ", "-")
+        yield Case("list", "GET", f"/app/{s}?q=a", ("desk", ("perm", dt, "read", None)))
+        yield Case("export", "GET", f"/app/{s}/-/export.csv", ("desk", ("perm", dt, "export", None)))
+        yield Case("new form", "GET", f"/app/{s}/new", ("desk", ("perm", dt, "create", None)))
+        name = walk.throwaway(dt)
+        yield Case("form", "GET", f"/app/{s}/{_q(name)}", ("desk", ("perm", dt, "read", name)))
+        if dt in READ_ONLY:
+            continue
+        yield Case("create", "POST", f"/app/{s}/new", ("desk", ("perm", dt, "create", None)),
+                   {"data": _new_values(dt)})
+        name = walk.throwaway(dt)
+        yield Case("save", "POST", f"/app/{s}/{_q(name)}", ("desk", ("perm", dt, "write", name)),
+                   {"data": {"action": "save", **CHANGE[dt]}})
+        yield Case("bulk delete", "POST", f"/app/{s}/-/delete", ("desk", ("perm", dt, "delete", None)),
+                   {"data": {"names": [walk.throwaway(dt)]}})
 
 
 def _q(text: str) -> str:
@@ -208,10 +267,12 @@ def _cases(walk: Walk) -> Iterator[Case]:
     yield from _method_cases(walk, "frappe.auth.get_logged_user", "GET", dict, ("login",))
     yield from _method_cases(walk, "logout", "POST", dict, ("public",))
     walk.seen_methods.add("login")  # walked by test_login_is_open_to_all_and_checks_the_password
+    walk.seen_rules.add("POST /login")  # the desk's login form: the same test
     yield Case("openapi", "GET", "/api/openapi.json", ("public",))
     yield Case("docs", "GET", "/api/docs", ("public",))
     for dt in WALKED:
         yield from _doctype_cases(walk, dt)
+    yield from _desk_cases(walk)
     for name, args in APP_METHODS.items():
         yield from _method_cases(walk, name, "GET", args, ("perm", "Customer", "read", "Acme"))
     yield Case("v2 <DocType>/<method>", "GET", "/api/v2/method/Customer/get_credit_limit",
@@ -276,3 +337,9 @@ def test_login_is_open_to_all_and_checks_the_password(web: WebEnv, caller: str) 
     for url, data in (("/api/method/login", {}), ("/api/v2/method/login", {}), ("/", {"cmd": "login"})):
         r = web.anon().post(url, headers=headers, data={**data, "usr": f"nobody-{caller}@example.com", "pwd": "x"})
         assert r.status_code == 401, (url, r.get_json())
+    client = web.anon()
+    page = client.get("/login")
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/login", headers=headers, data={"usr": f"nobody-{caller}@example.com", "pwd": "x",
+                                                     "csrf_token": csrf_token})
+    assert r.status_code == 401 and "Invalid login credentials" in r.text

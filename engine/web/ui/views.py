@@ -1,0 +1,316 @@
+"""The desk's routes: login, home, search, and list / form / tree for every doctype.
+
+Thin handlers: each builds its page from the request's Session (so role permissions
+and record rules apply exactly as in the API) and renders it. Every POST needs the
+CSRF token; a guest is sent to the login page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from flask import Blueprint, Response, current_app, redirect, request
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from engine.documents.document import Document
+from engine.errors import (
+    AuthenticationError,
+    DocframeError,
+    DoesNotExistError,
+    PermissionError,
+    TimestampMismatchError,
+    ValidationError,
+)
+from engine.metadata.doctype import DocType
+from engine.rules.permissions import has_permission
+from engine.site.session import Session
+from engine.web import auth
+from engine.web.context import current_site, current_user, db_session, set_user
+from engine.web.ui import csrf, form_view, list_view, pages
+from engine.web.ui.desk import NavItem, doctype_of, flash, frame, slug
+
+bp = Blueprint("desk", __name__, static_folder="../static", static_url_path="/assets/desk")
+GUEST_PAGES = frozenset({"desk.login", "desk.static"})
+
+
+@bp.before_request
+def _guard() -> ResponseReturnValue | None:
+    if request.method == "POST":
+        csrf.check()
+    if current_user() == auth.GUEST and request.endpoint not in GUEST_PAGES:
+        return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"))
+    return None
+
+
+@bp.errorhandler(DocframeError)
+def _error_page(exc: DocframeError) -> ResponseReturnValue:
+    if isinstance(exc, AuthenticationError):
+        return redirect("/login")
+    session = db_session()
+    title = {403: "Not permitted", 404: "Not found"}.get(exc.status, "Something went wrong")
+    body = pages.render_page("error.html", None, frame=frame(session, csrf.token(), title, []),
+                             message=exc.message, status=exc.status)
+    return Response(body, exc.status, content_type="text/html; charset=utf-8")
+
+
+# ------------------------------------------------------------------ login
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    target = _safe_next(request.values.get("next"))
+    error = None
+    usr = ""
+    if request.method == "POST":
+        usr = request.form.get("usr", "")
+        try:
+            user = auth.login(current_site(), usr, request.form.get("pwd", ""))
+        except DocframeError as exc:  # wrong password, disabled user, rate limit
+            error = exc.message
+        else:
+            set_user(user)
+            return redirect(target)
+    elif current_user() != auth.GUEST:
+        return redirect(target)
+    body = pages.render_page("login.html", None, csrf_token=csrf.token(), error=error, usr=usr, next=target)
+    return Response(body, 401 if error else 200, content_type="text/html; charset=utf-8")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> ResponseReturnValue:
+    auth.logout(current_site())
+    set_user(auth.GUEST)
+    return redirect("/login")
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or urlsplit(value).netloc:
+        return "/app"
+    return value
+
+
+# ------------------------------------------------------------------ home and search
+
+@bp.route("/app")
+def home() -> ResponseReturnValue:
+    session = db_session()
+    f = frame(session, csrf.token(), "Home", [NavItem("Home", "/app")])
+    counts = {item.label: session.get_count(item.label) for _, items in f.modules for item in items}
+    return _html(pages.render_page("home.html", None, frame=f, counts=counts))
+
+
+@bp.route("/app/search")
+def search() -> ResponseReturnValue:
+    """Any record by ID or search fields, across the doctypes the user may read."""
+    session = db_session()
+    q = (request.args.get("q") or "").strip()
+    results = pages.search_everything(session, q) if q else []
+    if len(results) == 1 and request.args.get("go"):
+        return redirect(results[0].url)
+    f = frame(session, csrf.token(), f"Search: {q}" if q else "Search", [NavItem("Search", "/app/search")],
+              search=q)
+    return _html(pages.render_page("search.html", None, frame=f, q=q, results=results))
+
+
+@bp.route("/app/-/link")
+def link_options() -> ResponseReturnValue:
+    """Type-ahead for a Link field: matching records the user may see, with disambiguating details (JSON)."""
+    session = db_session()
+    doctype = request.args.get("doctype") or ""
+    meta = session.site.get_meta(doctype)
+    return {"results": pages.link_search(session, meta, request.args.get("q") or "")}
+
+
+# ------------------------------------------------------------------ lists
+
+def _require(session: Session, meta: DocType, action: str) -> None:
+    """Role permission for a page that does not go through one document API call (a new form, a bulk action)."""
+    if not has_permission(session, meta.name, action):
+        raise PermissionError(f"User {session.user!r} has no permission to {action} {meta.name}")
+
+
+def _meta(doctype_slug: str) -> DocType:
+    meta = doctype_of(current_site(), doctype_slug)
+    if meta is None:
+        raise DoesNotExistError(f"No doctype at /app/{doctype_slug}")
+    return meta
+
+
+@bp.route("/app/<doctype_slug>")
+def list_page(doctype_slug: str) -> ResponseReturnValue:
+    session = db_session()
+    meta = _meta(doctype_slug)
+    if "f_field" in request.args:  # "Add filter" posted its three inputs: fold them into the URL's f
+        args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if not k.startswith("f_")])
+        if (request.args.get("f_value") or "") != "" or request.args.get("f_op") == "is":
+            value = request.args.get("f_value") or "set"
+            args.add("f", f"{request.args['f_field']}|{request.args.get('f_op', '=')}|{value}")
+        return redirect(f"/app/{slug(meta.name)}?" + urlencode(list(args.items(multi=True))))
+    page = list_view.build(session, meta, slug(meta.name), request.args)
+    page.can_create = has_permission(session, meta.name, "create")
+    page.can_delete = has_permission(session, meta.name, "delete")
+    page.can_export = has_permission(session, meta.name, "export")
+    f = frame(session, csrf.token(), meta.name, [NavItem("Home", "/app"), NavItem(meta.name, page.url())],
+              current=meta.name)
+    return _html(pages.render_page("list.html", meta.name, frame=f, page=page))
+
+
+@bp.route("/app/<doctype_slug>/-/delete", methods=["POST"])
+def bulk_delete(doctype_slug: str) -> ResponseReturnValue:
+    session = db_session()
+    meta = _meta(doctype_slug)
+    _require(session, meta, "delete")
+    names = request.form.getlist("names")
+    deleted, failed = 0, []
+    for name in names:
+        try:
+            with session.atomic():
+                session.delete_doc(meta.name, name)
+            deleted += 1
+        except DocframeError as exc:
+            failed.append(f"{name}: {exc.message}")
+    if deleted:
+        flash("success", f"Deleted {deleted} {meta.name} record(s).")
+    for message in failed:
+        flash("error", message)
+    return redirect(_safe_next(request.form.get("back")) if request.form.get("back") else f"/app/{slug(meta.name)}")
+
+
+@bp.route("/app/<doctype_slug>/-/export.csv")
+def export_csv(doctype_slug: str) -> ResponseReturnValue:
+    """The filtered list (every page) as CSV; needs the export permission."""
+    session = db_session()
+    meta = _meta(doctype_slug)
+    _require(session, meta, "export")
+    filters, problems = list_view.parse_filters(meta, request.args)
+    if problems:
+        raise ValidationError("; ".join(problems))
+    columns = [c.name for c in list_view.columns_of(meta)] + [
+        f.name for f in meta.data_fields if f.type != "Password" and f.name not in
+        {c.name for c in list_view.columns_of(meta)}]
+    rows = session.get_list(meta.name, fields=columns, filters=filters,
+                            or_filters=list_view.search_filters(meta, (request.args.get("q") or "").strip()),
+                            order_by=f"{meta.sort_field} {meta.sort_order}", limit=list_view_max())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([meta.label_of(c) for c in columns])
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{slug(meta.name)}.csv"'})
+
+
+def list_view_max() -> int:
+    return int(current_app.config.get("DESK_EXPORT_LIMIT", 100_000))
+
+
+# ------------------------------------------------------------------ forms
+
+@bp.route("/app/<doctype_slug>/new", methods=["GET", "POST"])
+def new_form(doctype_slug: str) -> ResponseReturnValue:
+    session = db_session()
+    meta = _meta(doctype_slug)
+    _require(session, meta, "create")
+    if request.method == "GET":
+        doc = session.new_doc(meta.name)
+        doc.update(form_view.posted_values(meta, _prefill(meta, request.args), None))  # "New" from a connection
+        return _form(session, meta, doc, [], status=200)
+    doc = session.new_doc(meta.name, form_view.posted_values(meta, request.form, None))
+    try:
+        doc.insert()
+    except ValidationError as exc:
+        return _form(session, meta, doc, exc.errors or [], status=exc.status, message=exc.message)
+    except DocframeError as exc:
+        return _form(session, meta, doc, exc.errors or [], status=exc.status, message=exc.message)
+    if doc.flags.name_suffixed:
+        flash("warning", f"Saved as {doc.name!r}: a {meta.name} named {doc.flags.name_base!r} already exists, "
+                         "so the ID got a suffix.")
+    else:
+        flash("success", f"{meta.name} {doc.name!r} created.")
+    return redirect(pages.doc_url(meta.name, doc.name))
+
+
+def _prefill(meta: DocType, args: MultiDict[str, str]) -> MultiDict[str, str]:
+    """GET arguments of a "New" link as posted values (grids counted present when given rows)."""
+    prefill = MultiDict(args)
+    for tf in meta.table_fields:
+        if any(k.startswith(tf.name + "-") for k in args):
+            prefill[f"{tf.name}-present"] = "1"
+    return prefill
+
+
+@bp.route("/app/<doctype_slug>/<path:name>", methods=["GET", "POST"])
+def form_page(doctype_slug: str, name: str) -> ResponseReturnValue:
+    session = db_session()
+    meta = _meta(doctype_slug)
+    if name.endswith("/view/tree") or name == "view/tree":
+        raise DoesNotExistError("not a document")
+    doc = session.get_doc(meta.name, name)
+    if request.method == "GET":
+        return _form(session, meta, doc, [], status=200)
+    action = request.form.get("action", "save")
+    try:
+        if action == "delete":
+            doc.delete()
+            flash("success", f"{meta.name} {doc.name!r} deleted.")
+            return redirect(f"/app/{slug(meta.name)}")
+        if action in ("save", "submit"):
+            doc.update(form_view.posted_values(meta, request.form, doc))
+        elif "modified" in request.form:
+            doc.modified = request.form["modified"]
+        {"save": doc.save, "submit": doc.submit, "cancel": doc.cancel}[action]()
+    except KeyError:
+        raise ValidationError(f"Unknown form action {action!r}") from None
+    except TimestampMismatchError as exc:
+        return _form(session, meta, doc, [], status=409, message=exc.message, stale=True)
+    except DocframeError as exc:
+        if isinstance(exc, PermissionError):
+            raise
+        return _form(session, meta, doc, exc.errors or [], status=exc.status, message=exc.message)
+    flash("success", {"save": "Saved.", "submit": "Submitted.", "cancel": "Cancelled."}[action])
+    return redirect(pages.doc_url(meta.name, doc.name))
+
+
+def _form(session: Session, meta: DocType, doc: Document, errors: list[Any], *, status: int,
+          message: str | None = None, stale: bool = False) -> Response:
+    page = pages.form_page(session, meta, doc, errors, message, stale)
+    crumbs = [NavItem("Home", "/app"), NavItem(meta.name, f"/app/{slug(meta.name)}"), NavItem(page.title, "")]
+    f = frame(session, csrf.token(), f"{page.title} · {meta.name}", crumbs, current=meta.name)
+    return _html(pages.render_page("form.html", meta.name, frame=f, page=page), status)
+
+
+# ------------------------------------------------------------------ trees
+
+@bp.route("/app/<doctype_slug>/view/tree", methods=["GET", "POST"])
+def tree_page(doctype_slug: str) -> ResponseReturnValue:
+    session = db_session()
+    meta = _meta(doctype_slug)
+    if not meta.is_tree:
+        raise DoesNotExistError(f"{meta.name} is not a tree")
+    error = None
+    if request.method == "POST":
+        try:
+            message = pages.tree_action(session, meta, request.form)
+            flash("success", message)
+            return redirect(f"/app/{slug(meta.name)}/view/tree")
+        except PermissionError:
+            raise
+        except DocframeError as exc:
+            error = exc.message
+    page = pages.tree_page(session, meta, error)
+    crumbs = [NavItem("Home", "/app"), NavItem(meta.name, f"/app/{slug(meta.name)}"), NavItem("Tree", "")]
+    f = frame(session, csrf.token(), f"{meta.name} tree", crumbs, current=meta.name)
+    return _html(pages.render_page("tree.html", meta.name, frame=f, page=page), 417 if error else 200)
+
+
+def _html(body: str, status: int = 200) -> Response:
+    response = Response(body, status, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
+    return response
+
