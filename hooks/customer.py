@@ -184,3 +184,23 @@ def set_primary_contact(doc: Document, ctx: Session, contact: str) -> str:
         row.is_primary_contact = 1
         person.save()
     return person.name
+
+
+# ------------------------------------------------------------------ the desk
+
+@hookimpl
+def default_filters(ctx: Session) -> list[list[Any]]:
+    """Contact persons ("works at" a company) leave the customer list and pickers (Erply); a filter shows them."""
+    return [["works_at", "is", "not set"]]
+
+
+@hookimpl
+def form_context(doc: Document, ctx: Session) -> dict[str, Any]:
+    """The customer form's header: what a new sales document for this customer starts with, and from where."""
+    if not _selling.is_invoiceable(ctx, doc.name):
+        return {"defaults": None, "invoiceable": False}
+    try:
+        defaults = _defaults.resolve_defaults(ctx, doc.name, doc.get("company"), dt.date.today())
+    except ValidationError:
+        defaults = None
+    return {"defaults": defaults, "invoiceable": True}

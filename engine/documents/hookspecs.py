@@ -24,7 +24,7 @@ The order in which hooks run is :data:`engine.documents.lifecycle.LIFECYCLE`.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -181,6 +181,30 @@ def after_rename(doc: Document, ctx: DocumentSession, old: str, new: str) -> Non
     In the rename's transaction; raising rolls the rename back.
     """
 
+
+@hookspec
+def default_filters(ctx: DocumentSession) -> list[list[Any]]:
+    """Desk lists and Link pickers of the doctype: filters applied unless the user filters that field.
+
+    Return ``[[field, operator, value], ...]`` (e.g. hide contact persons from the customer
+    list). A filter the user sets on the same field replaces the default one. Read only;
+    runs on every list page and type-ahead, so keep it cheap.
+    """
+
+
+@hookspec
+def form_context(doc: Document, ctx: DocumentSession) -> dict[str, Any]:
+    """Desk form of a saved document: extra values for the doctype's form template.
+
+    Return a dict; the template reads it as ``page.extra`` (e.g. the customer's resolved
+    defaults in a header block of ``desk/doctypes/customer/form.html``). Read only: it runs
+    while the page renders, outside any write.
+    """
+
+
+#: Hooks that no document operation calls, and who calls them (for the README).
+OTHER_CALLERS = {"default_filters": "the desk's list pages, exports and Link type-ahead",
+                 "form_context": "the desk's form page"}
 
 HOOK_NAMES: tuple[str, ...] = tuple(
     name for name, obj in list(globals().items())

@@ -98,7 +98,7 @@ def render_hooks() -> str:
     lines = []
     for name in hookspecs.HOOK_NAMES:
         doc = textwrap.dedent(inspect.getdoc(getattr(hookspecs, name)) or "").strip()
-        ops = ", ".join(callers.get(name, [])) or "no operation yet"
+        ops = ", ".join(callers.get(name, [])) or hookspecs.OTHER_CALLERS.get(name, "no operation yet")
         lines += [f"#### `{hook_signature(name)}`", "", f"Called by: {ops}.", "", doc, ""]
     return "\n".join(lines).rstrip() + "\n"
 

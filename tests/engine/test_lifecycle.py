@@ -8,20 +8,22 @@ import pytest
 import sqlalchemy as sa
 
 from engine import LIFECYCLE, hookimpl
+from engine.documents import hookspecs
 from engine.documents.hookspecs import HOOK_NAMES
 from engine.documents.lifecycle import BUILTIN_STEPS
 from engine.errors import InvalidValueError, MandatoryError, ValidationError
 
 
 def _recorder(calls: list, doctype: str | None = None) -> types.SimpleNamespace:
-    """A plugin implementing every hook; each call appends the hook's name."""
+    """A plugin implementing every document hook; each call appends the hook's name."""
     def make(name):
         def hook(doc, ctx):
             if doctype is None or doc.doctype == doctype:
                 calls.append(name)
         hook.__name__ = name
         return hookimpl(hook)
-    return types.SimpleNamespace(**{name: make(name) for name in HOOK_NAMES})
+    document_hooks = [n for n in HOOK_NAMES if hookspecs.hook_arguments(n)[:2] == ("doc", "ctx")]
+    return types.SimpleNamespace(**{name: make(name) for name in document_hooks})
 
 
 def _hooks_of(op: str) -> list[str]:

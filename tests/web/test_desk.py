@@ -371,3 +371,26 @@ def test_connections_offer_a_prefilled_new_contact(web: WebEnv):
     assert r.status_code == 302, errors_at(r.text)
     with web.site.session() as s:
         assert s.get_count("Contact", [["Dynamic Link", "link_name", "=", "Globex"]]) == 2
+
+
+def test_contact_persons_leave_the_customer_list_and_pickers_until_filtered(web: WebEnv):
+    with web.site.session() as s:
+        s.insert("Customer", customer_name="Initech", customer_type="Company")
+        s.insert("Customer", customer_name="Peter Gibbons", customer_type="Individual", first_name="Peter",
+                 last_name="Gibbons", works_at="Initech")
+    listed = re.findall(r'<tr data-name="([^"]+)"', web.client.get("/app/customer").text)
+    assert "Initech" in listed and "Peter Gibbons" not in listed
+    shown = re.findall(r'<tr data-name="([^"]+)"', web.client.get("/app/customer?f=works_at|is|set").text)
+    assert shown == ["Peter Gibbons"]
+    options = web.client.get("/app/-/link?doctype=Customer&q=e").get_json()["results"]
+    assert [o["value"] for o in options] == ["Initech"]
+    person = web.client.get("/app/customer/Peter%20Gibbons").text
+    assert "cannot be invoiced" in person and 'href="/app/customer/Initech"' in person
+
+
+def test_the_customer_form_overrides_the_header_with_its_defaults(web: WebEnv):
+    with web.site.session() as s:
+        s.insert("Customer", customer_name="Hooli", customer_type="Company")
+    page = web.client.get("/app/customer/Hooli").text
+    assert "New sales documents start with" in page and "Price list" in page and "Standard Selling" in page
+    assert 'id="doc-form"' in page  # still the generic form below the header

@@ -10,7 +10,7 @@ permissions and record rules apply as in the API.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -158,8 +158,11 @@ def search_filters(meta: DocType, q: str) -> list[list[Any]]:
 
 
 def build(session: Session, meta: DocType, slug: str, args: MultiDict[str, str],
-          base_filters: list[list[Any]] | None = None) -> ListPage:
-    """The page for ``args``; a bad filter or sort is reported on the page, the list then unfiltered."""
+          defaults: Callable[[list[list[Any]]], list[list[Any]]] | None = None) -> ListPage:
+    """The page for ``args``; a bad filter or sort is reported on the page, the list then unfiltered.
+
+    ``defaults`` gives the default filters for the filters the URL sets (those on other fields).
+    """
     columns = columns_of(meta)
     q = (args.get("q") or "").strip()
     sortable = {c.name for c in columns} | {f.name for f in meta.data_fields if f.has_column} | set(STANDARD_LABELS)
@@ -168,7 +171,8 @@ def build(session: Session, meta: DocType, slug: str, args: MultiDict[str, str],
         sort = meta.sort_field
     order = "asc" if (args.get("order") or meta.sort_order).lower() == "asc" else "desc"
     filters, problems = parse_filters(meta, args)
-    filters = [*(base_filters or []), *filters]
+    base_filters = defaults(filters) if defaults is not None else []
+    filters = [*base_filters, *filters]
     or_filters = search_filters(meta, q)
     try:
         page = max(1, int(args.get("page") or 1))

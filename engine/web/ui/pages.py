@@ -40,6 +40,15 @@ def doc_url(doctype: str, name: str) -> str:
     return f"/app/{slug(doctype)}/{quote(str(name), safe='')}"
 
 
+def default_filters(session: Session, meta: DocType, given: list[list[Any]] | None = None) -> list[list[Any]]:
+    """The app's ``default_filters`` for the doctype, less those on a field the user filters on."""
+    caller = session.hook_caller(meta.name, "default_filters")
+    if caller is None:
+        return []
+    taken = {f[0] for f in given or () if f}
+    return [f for result in caller(ctx=session) for f in result or () if f and f[0] not in taken]
+
+
 # ------------------------------------------------------------------ form
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ class FormPage:
     versions: list[VersionEntry] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
     conditions: str = "{}"  # depends_on / mandatory_depends_on per field, for the browser
+    extra: dict[str, Any] = field(default_factory=dict)  # from the app's form_context hook
 
     @property
     def url(self) -> str:
@@ -114,6 +124,9 @@ def form_page(session: Session, meta: DocType, doc: Document, errors: list[Field
     if not is_new:
         with session.checked(meta.name, "read", doc):
             page.versions = _versions(session, meta, doc) if meta.track_changes else []
+            caller = session.hook_caller(meta.name, "form_context")
+            for extra in caller(doc=doc, ctx=session) if caller is not None else ():
+                page.extra.update(extra or {})
         page.connections = connections(session, meta, doc.name)
     return page
 
@@ -222,7 +235,7 @@ def link_search(session: Session, meta: DocType, q: str) -> list[dict[str, Any]]
     details = [f.name for f in meta.data_fields if f.in_list_view and f.name != meta.title_field
                and f.type in ("Link", "Data", "Select")][:3]
     fields = ["name", *([meta.title_field] if meta.title_field and meta.title_field != "name" else []), *details]
-    rows = session.get_list(meta.name, fields=list(dict.fromkeys(fields)),
+    rows = session.get_list(meta.name, fields=list(dict.fromkeys(fields)), filters=default_filters(session, meta),
                             or_filters=_search_or(meta, q.strip()) if q.strip() else None,
                             order_by=f"{meta.sort_field} {meta.sort_order}", limit=LINK_OPTIONS)
     return [{"value": r["name"], "title": str(r.get(meta.title_field) or "") if meta.title_field else "",

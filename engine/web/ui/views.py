@@ -150,7 +150,8 @@ def list_page(doctype_slug: str) -> ResponseReturnValue:
             value = request.args.get("f_value") or "set"
             args.add("f", f"{request.args['f_field']}|{request.args.get('f_op', '=')}|{value}")
         return redirect(f"/app/{slug(meta.name)}?" + urlencode(list(args.items(multi=True))))
-    page = list_view.build(session, meta, slug(meta.name), request.args)
+    page = list_view.build(session, meta, slug(meta.name), request.args,
+                           lambda given: pages.default_filters(session, meta, given))
     page.can_create = has_permission(session, meta.name, "create")
     page.can_delete = has_permission(session, meta.name, "delete")
     page.can_export = has_permission(session, meta.name, "export")
@@ -187,6 +188,7 @@ def export_csv(doctype_slug: str) -> ResponseReturnValue:
     meta = _meta(doctype_slug)
     _require(session, meta, "export")
     filters, problems = list_view.parse_filters(meta, request.args)
+    filters = [*pages.default_filters(session, meta, filters), *filters]
     if problems:
         raise ValidationError("; ".join(problems))
     columns = [c.name for c in list_view.columns_of(meta)] + [
