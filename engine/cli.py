@@ -183,8 +183,8 @@ def demo(cfg: Config, demo_db: str, reset: bool, serve: bool, host: str, port: i
     else:
         _build_demo(cfg, url, path)
     if serve:
-        click.echo(f"Log in at http://{host}:{port}/api/method/login as Administrator, "
-                   f"password {DEMO_ADMIN_PASSWORD!r}.")
+        click.echo(f"Open http://{host}:{port}/ and log in as Administrator, password {DEMO_ADMIN_PASSWORD!r} "
+                   f"(the REST API is at http://{host}:{port}/api/).")
         _serve(cfg.site(url), host, port)
 
 
