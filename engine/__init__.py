@@ -7,6 +7,7 @@ syncs its tables, and ``site.session(user)`` gives the document API.
 from engine.documents.document import Document
 from engine.documents.hookspecs import hookimpl
 from engine.documents.lifecycle import LIFECYCLE
+from engine.documents.reports import Chart, ReportResult, report
 from engine.documents.whitelist import whitelist
 from engine.errors import (
     DocframeError,
@@ -23,6 +24,7 @@ from engine.site.site import Site
 
 __all__ = [
     "LIFECYCLE",
+    "Chart",
     "DocframeError",
     "Document",
     "DoesNotExistError",
@@ -31,9 +33,11 @@ __all__ = [
     "LinkExistsError",
     "LinkValidationError",
     "MandatoryError",
+    "ReportResult",
     "Session",
     "Site",
     "ValidationError",
     "hookimpl",
+    "report",
     "whitelist",
 ]

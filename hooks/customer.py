@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import Document, Session, hookimpl, whitelist
+from engine import Chart, Document, ReportResult, Session, hookimpl, report, whitelist
 from engine.errors import FieldError, ValidationError
 
 from . import _accounts, _defaults, _parties, _selling
@@ -204,3 +204,21 @@ def form_context(doc: Document, ctx: Session) -> dict[str, Any]:
     except ValidationError:
         defaults = None
     return {"defaults": defaults, "invoiceable": True}
+
+
+@report("Customers by Group", ref_doctype="Customer", filters=[
+    {"name": "territory", "type": "Link", "options": "Territory", "label": "Territory",
+     "description": "This territory and every territory below it."},
+    {"name": "customer_type", "type": "Select", "options": ["", "Company", "Individual"]},
+])
+def customers_by_group(ctx: Session, filters: dict[str, Any]) -> ReportResult:
+    """How many customers each customer group has (contact persons left out)."""
+    where: list[list[Any]] = [["works_at", "is", "not set"]]
+    if filters["territory"]:
+        where.append(["territory", "descendants of (inclusive)", filters["territory"]])
+    if filters["customer_type"]:
+        where.append(["customer_type", "=", filters["customer_type"]])
+    rows = ctx.get_list("Customer", fields=["customer_group", "count(name) as customers"], filters=where,
+                        group_by="customer_group", order_by="customer_group asc")
+    return ReportResult(columns=[("customer_group", "Customer Group", "Link"), ("customers", "Customers", "Int")],
+                        rows=rows, chart=Chart("bar", x="customer_group", y=("customers",)))

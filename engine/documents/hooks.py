@@ -21,7 +21,7 @@ from typing import Any
 
 import pluggy
 
-from engine.documents import hookspecs
+from engine.documents import hookspecs, reports
 from engine.documents.whitelist import WhitelistedMethod, collect
 from engine.errors import HookError
 from engine.metadata.doctype import snake
@@ -41,6 +41,7 @@ class HookRegistry:
         # Whitelisted methods (engine.documents.whitelist): plain ones by dotted name, document ones by (doctype, name).
         self.methods: dict[str, WhitelistedMethod] = {}
         self.doc_methods: dict[tuple[str, str], WhitelistedMethod] = {}
+        self.reports: dict[str, reports.Report] = {}  # by name (engine.documents.reports)
         for name in self._doctypes:
             pm = pluggy.PluginManager(hookspecs.PROJECT)
             pm.add_hookspecs(hookspecs)
@@ -70,6 +71,7 @@ class HookRegistry:
             doctype = None if stem == ALL_DOCTYPES_MODULE else self._by_module[stem]
             self.register(doctype, module, str(path))
             self.add_methods(collect(module, f"{folder.name}.{stem}", doctype, str(path)))
+            self.add_reports(reports.collect(module, self._doctypes, str(path)))
 
     def add_methods(self, methods: Iterable[WhitelistedMethod]) -> None:
         """Make whitelisted methods callable (see :mod:`engine.documents.whitelist`)."""
@@ -78,6 +80,12 @@ class HookRegistry:
                 self.methods[m.name] = m
             else:
                 self.doc_methods[(m.doctype, m.name)] = m
+
+    def add_reports(self, found: Iterable[reports.Report]) -> None:
+        for r in found:
+            if r.name in self.reports:
+                raise HookError(f"{r.where}: report {r.name!r} is also defined in {self.reports[r.name].where}")
+            self.reports[r.name] = r
 
     def register(self, doctype: str | None, plugin: object, source: str | None = None) -> None:
         """Register a plugin (module or object with ``@hookimpl`` methods).

@@ -394,3 +394,44 @@ def test_the_customer_form_overrides_the_header_with_its_defaults(web: WebEnv):
     page = web.client.get("/app/customer/Hooli").text
     assert "New sales documents start with" in page and "Price list" in page and "Standard Selling" in page
     assert 'id="doc-form"' in page  # still the generic form below the header
+
+
+def test_report_page_table_chart_exports_and_permissions(web: WebEnv):
+    import json
+
+    from openpyxl import load_workbook
+
+    with web.site.session() as s:
+        s.insert("Customer", customer_name="Umbrella", customer_type="Company")
+        s.insert("Customer", customer_name="Wayne", customer_type="Individual", first_name="B", last_name="Wayne")
+    page = web.client.get("/app/report/customers-by-group")
+    assert page.status_code == 200
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page.text)
+    assert cells == ["Default Customer Group", "2"]
+    figure = json.loads(unescape(re.search(r'data-figure="([^"]+)"', page.text).group(1)))
+    assert figure["data"][0]["type"] == "bar" and figure["data"][0]["y"] == [2]
+    assert '<script src="/assets/vendor/plotly.min.js"' in page.text
+    assert web.client.get("/assets/vendor/plotly.min.js").data.startswith(b"/**\n* plotly.js")
+    only = web.client.get("/app/report/customers-by-group?customer_type=Individual")
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", only.text) == ["Default Customer Group", "1"]
+    bad = web.client.get("/app/report/customers-by-group?customer_type=Robot")
+    assert bad.status_code == 417 and "is not one of" in unescape(bad.text)
+    assert web.client.get("/app/report/customers-by-group?format=csv").text.splitlines() == [
+        "Customer Group,Customers", "Default Customer Group,2"]
+    xlsx = web.client.get("/app/report/customers-by-group?format=xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert [list(r) for r in sheet.iter_rows(values_only=True)] == [["Customer Group", "Customers"],
+                                                                   ["Default Customer Group", 2]]
+    assert web.client.get("/app/report/no-such-report").status_code == 404
+    clerk = _sales_user(web, "clerk@example.com")  # record rules apply: a Sales User counts only their customers
+    with web.site.session() as s:
+        s.insert("Customer", customer_name="Clerk Co", customer_manager="clerk@example.com")
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", clerk.get("/app/report/customers-by-group").text) == [
+        "Default Customer Group", "1"]
+    assert clerk.get("/app/report/customers-by-group?format=csv").status_code == 403  # no export permission
+    with web.site.session() as s:
+        s.insert("User", name="norole@example.com", email="norole@example.com", password=ADMIN_PASSWORD)
+    nobody = web.anon()
+    login(nobody, "norole@example.com", ADMIN_PASSWORD)
+    assert nobody.get("/app/report/customers-by-group").status_code == 403
+    assert "customers-by-group" not in nobody.get("/app").text

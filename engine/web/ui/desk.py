@@ -56,7 +56,12 @@ def modules(session: Session, current: str | None = None) -> list[tuple[str, lis
             continue
         grouped.setdefault(meta.module or "Other", []).append(
             NavItem(meta.name, f"/app/{slug(meta.name)}", meta.name == current))
-    return sorted(grouped.items(), key=lambda kv: (kv[0] == "Core", kv[0]))
+    reports = [NavItem(r.name, f"/app/report/{slug(r.name)}", r.name == current)
+               for _, r in sorted(session.hooks.reports.items())
+               if has_permission(session, r.ref_doctype, "report")]
+    if reports:
+        grouped["Reports"] = reports
+    return sorted(grouped.items(), key=lambda kv: (kv[0] in ("Core", "Reports"), kv[0] == "Core", kv[0]))
 
 
 def flash(kind: str, message: str) -> None:

@@ -12,7 +12,7 @@ import io
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, redirect, request, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -30,11 +30,11 @@ from engine.rules.permissions import has_permission
 from engine.site.session import Session
 from engine.web import auth
 from engine.web.context import current_site, current_user, db_session, set_user
-from engine.web.ui import csrf, form_view, list_view, pages
+from engine.web.ui import csrf, form_view, list_view, pages, report_view
 from engine.web.ui.desk import NavItem, doctype_of, flash, frame, slug
 
 bp = Blueprint("desk", __name__, static_folder="../static", static_url_path="/assets/desk")
-GUEST_PAGES = frozenset({"desk.login", "desk.static"})
+GUEST_PAGES = frozenset({"desk.login", "desk.static", "desk.plotly_js"})
 
 
 @bp.before_request
@@ -99,7 +99,8 @@ def _safe_next(value: str | None) -> str:
 def home() -> ResponseReturnValue:
     session = db_session()
     f = frame(session, csrf.token(), "Home", [NavItem("Home", "/app")])
-    counts = {item.label: session.get_count(item.label) for _, items in f.modules for item in items}
+    counts = {item.label: session.get_count(item.label) for _, items in f.modules for item in items
+              if item.label in session.site.doctypes}
     return _html(pages.render_page("home.html", None, frame=f, counts=counts))
 
 
@@ -285,6 +286,31 @@ def _form(session: Session, meta: DocType, doc: Document, errors: list[Any], *, 
     return _html(pages.render_page("form.html", meta.name, frame=f, page=page), status)
 
 
+# ------------------------------------------------------------------ reports
+
+@bp.route("/app/report/<report_slug>")
+def report_page(report_slug: str) -> ResponseReturnValue:
+    session = db_session()
+    report = report_view.find(session, current_site().hooks.reports, report_slug)
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        body, content_type, filename = report_view.export(session, report, request.args, fmt)
+        return Response(body, content_type=content_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    page = report_view.build(session, report, request.args)
+    crumbs = [NavItem("Home", "/app"), NavItem("Reports", "/app"), NavItem(report.name, "")]
+    f = frame(session, csrf.token(), report.name, crumbs, current=report.name)
+    # plotly.js adds a <style> element for its toolbar: the only page that allows inline styles
+    return _html(pages.render_page("report.html", None, frame=f, page=page), 417 if page.error else 200,
+                 inline_styles=True)
+
+
+@bp.route("/assets/vendor/plotly.min.js")
+def plotly_js() -> ResponseReturnValue:
+    response = send_file(report_view.plotly_js(), mimetype="text/javascript", max_age=86400)
+    return response
+
+
 # ------------------------------------------------------------------ trees
 
 @bp.route("/app/<doctype_slug>/view/tree", methods=["GET", "POST"])
@@ -309,10 +335,11 @@ def tree_page(doctype_slug: str) -> ResponseReturnValue:
     return _html(pages.render_page("tree.html", meta.name, frame=f, page=page), 417 if error else 200)
 
 
-def _html(body: str, status: int = 200) -> Response:
+def _html(body: str, status: int = 200, *, inline_styles: bool = False) -> Response:
     response = Response(body, status, content_type="text/html; charset=utf-8")
+    styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"default-src 'self'; img-src 'self' data:; style-src {styles}; script-src 'self'; "
         "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
     return response
 

@@ -1,0 +1,138 @@
+"""Reports: app functions that turn filters into a table and a chart, shown on the desk's report page.
+
+In a hook module of the app (``hooks/<module>.py``)::
+
+    from engine import report
+
+    @report("Customers by Group", ref_doctype="Customer",
+            filters=[{"name": "territory", "type": "Link", "options": "Territory"}])
+    def customers_by_group(ctx, filters):
+        rows = ctx.get_list("Customer", fields=["customer_group", "count(name) as customers"],
+                            filters={k: v for k, v in filters.items() if v}, group_by="customer_group")
+        return ReportResult(columns=[("customer_group", "Customer Group", "Link"),
+                                     ("customers", "Customers", "Int")],
+                            rows=rows, chart=Chart("bar", x="customer_group", y=("customers",)))
+
+A report needs the ``report`` permission on its ``ref_doctype``; it reads through the
+caller's Session, so record rules apply to what it shows. Filters are field
+definitions (``name``, ``type``, ``label``, ``options``, ``default``, ``required``) of
+the doctype YAML's kinds; the function gets their values coerced, None when empty.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, TypeVar
+
+from engine.errors import FieldError, HookError, MandatoryError, ValidationError
+from engine.metadata.doctype import Field, default_label
+from engine.metadata.fieldtypes import FIELD_TYPES
+
+F = TypeVar("F", bound=Callable[..., Any])
+MARKER = "__docframe_report__"
+FILTER_TYPES = frozenset({"Data", "Link", "Select", "Date", "Datetime", "Int", "Float", "Currency", "Check"})
+CHART_TYPES = frozenset({"bar", "line", "pie"})
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What to draw: a column for the x axis (or the pie's labels) and one or more value columns."""
+
+    type: str
+    x: str
+    y: tuple[str, ...]
+
+
+@dataclass
+class ReportResult:
+    columns: Sequence[tuple[str, str, str]]  # (key, label, field type for formatting)
+    rows: list[Mapping[str, Any]]
+    chart: Chart | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    ref_doctype: str
+    filters: tuple[Field, ...]
+    fn: Callable[[Any, dict[str, Any]], ReportResult]
+    summary: str = ""
+    where: str = ""
+
+    def run(self, ctx: Any, values: Mapping[str, Any]) -> ReportResult:
+        """Coerce the filter values, then run; a missing or bad value is a ValidationError naming the filter."""
+        return self.fn(ctx, self.coerce(values))
+
+    def coerce(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        for f in self.filters:
+            value = values.get(f.name)
+            if value in (None, ""):
+                value = f.default
+            if value in (None, ""):
+                if f.required:
+                    errors.append(FieldError(self.name, f.name, f.label, f"{self.name}: {f.label} is required",
+                                             None, None, MandatoryError))
+                out[f.name] = None
+                continue
+            coerce = f.fieldtype.coerce
+            try:
+                out[f.name] = coerce(value, f) if coerce is not None else value
+            except ValueError as exc:
+                errors.append(FieldError(self.name, f.name, f.label, f"{self.name}: {f.label} {exc}", value))
+        if errors:
+            raise ValidationError.from_errors(errors)
+        return out
+
+
+def report(name: str, *, ref_doctype: str, filters: Sequence[Mapping[str, Any]] = ()) -> Callable[[F], F]:
+    """Mark a hook-module function ``(ctx, filters) -> ReportResult`` as the report ``name``."""
+
+    def mark(fn: F) -> F:
+        setattr(fn, MARKER, (name, ref_doctype, tuple(dict(f) for f in filters)))
+        return fn
+
+    return mark
+
+
+def collect(module: ModuleType, doctypes: Collection[str], where: str) -> list[Report]:
+    """The reports of a hook module, checked: a bad filter or an unknown doctype stops start-up."""
+    found = []
+    for attr in sorted(vars(module)):
+        fn = getattr(module, attr)
+        spec = getattr(fn, MARKER, None)
+        if spec is None or not callable(fn):
+            continue
+        name, ref_doctype, raw_filters = spec
+        if ref_doctype not in doctypes:
+            raise HookError(f"{where}: report {name!r}: unknown ref_doctype {ref_doctype!r}")
+        if list(inspect.signature(fn).parameters)[:2] != ["ctx", "filters"]:
+            raise HookError(f"{where}: report {name!r} must take (ctx, filters)")
+        found.append(Report(name, ref_doctype, tuple(_filter(name, f, doctypes, where) for f in raw_filters), fn,
+                            ((inspect.getdoc(fn) or "").strip().splitlines() or [""])[0], where))
+    return found
+
+
+def _filter(report_name: str, raw: dict[str, Any], doctypes: Collection[str], where: str) -> Field:
+    name, ftype = raw.get("name"), raw.get("type", "Data")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise HookError(f"{where}: report {report_name!r}: a filter needs a 'name' (got {name!r})")
+    if ftype not in FILTER_TYPES:
+        raise HookError(f"{where}: report {report_name!r}: filter {name!r} of type {ftype!r}; "
+                        f"use one of {', '.join(sorted(FILTER_TYPES))}")
+    options = raw.get("options")
+    if ftype == "Link" and options not in doctypes:
+        raise HookError(f"{where}: report {report_name!r}: filter {name!r} links to unknown doctype {options!r}")
+    if isinstance(options, list):
+        options = tuple(str(o) for o in options)
+    unknown = set(raw) - {"name", "type", "label", "options", "default", "required", "description"}
+    if unknown:
+        raise HookError(f"{where}: report {report_name!r}: filter {name!r} has unknown key(s) {sorted(unknown)}")
+    return Field(name, ftype, raw.get("label") or default_label(name), options=options,
+                 default=raw.get("default"), required=bool(raw.get("required")), description=raw.get("description"),
+                 length=FIELD_TYPES[ftype].default_length)

@@ -1,0 +1,138 @@
+"""The report page: a report's filters, its table, its chart, and the same rows as CSV or XLSX.
+
+A report (see :mod:`engine.documents.reports`) needs the ``report`` permission on its
+``ref_doctype``; export also needs ``export``. The chart is drawn in the browser by
+plotly.js, which the ``plotly`` package ships and the desk serves at
+``/assets/vendor/plotly.min.js``; the page hands it the figure as JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from engine.documents.reports import Report, ReportResult
+from engine.errors import DoesNotExistError, FieldError, PermissionError, ValidationError
+from engine.rules.permissions import has_permission
+from engine.site.session import Session
+from engine.web.ui.desk import slug
+from engine.web.ui.form_view import FieldView, display_value
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def plotly_js() -> Path:
+    import plotly  # the chart library's package holds the browser bundle
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def readable_reports(session: Session, reports: dict[str, Report]) -> list[Report]:
+    return [r for _, r in sorted(reports.items()) if has_permission(session, r.ref_doctype, "report")]
+
+
+def find(session: Session, reports: dict[str, Report], report_slug: str) -> Report:
+    for r in reports.values():
+        if slug(r.name) == report_slug:
+            if not has_permission(session, r.ref_doctype, "report"):
+                raise PermissionError(f"User {session.user!r} has no permission to see the report {r.name!r}: "
+                                      f"it needs the report permission on {r.ref_doctype}")
+            return r
+    raise DoesNotExistError(f"Report {report_slug!r} not found")
+
+
+@dataclass
+class ReportPage:
+    report: Report
+    url: str
+    filters: list[FieldView]
+    result: ReportResult | None
+    error: str | None
+    figure: str  # plotly figure JSON, "" without a chart
+    can_export: bool
+    query: str
+    cells: list[list[str]] = field(default_factory=list)
+
+
+def build(session: Session, report: Report, args: MultiDict[str, str]) -> ReportPage:
+    errors: dict[str, str] = {}
+    result, error = None, None
+    try:
+        result = report.run(session, args)
+    except ValidationError as exc:
+        error = exc.message
+        errors = {e.field: e.message for e in exc.errors or () if isinstance(e, FieldError) and e.field}
+    filters = [FieldView(f, f.name, display_value(f, args.get(f.name, f.default)), errors.get(f.name),
+                         link_doctype=f.options if f.type == "Link" and isinstance(f.options, str) else None)
+               for f in report.filters]
+    page = ReportPage(report, f"/app/report/{slug(report.name)}", filters, result, error,
+                      _figure(result) if result is not None else "", has_permission(session, report.ref_doctype,
+                                                                                   "export"),
+                      "&".join(f"{k}={v}" for k, v in args.items(multi=True) if k != "format"))
+    if result is not None:
+        page.cells = [[_text(row.get(key)) for key, _, _ in result.columns] for row in result.rows]
+    return page
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _figure(result: ReportResult) -> str:
+    chart = result.chart
+    if chart is None or not result.rows:
+        return ""
+    labels = {key: label for key, label, _ in result.columns}
+    xs = [_text(r.get(chart.x)) for r in result.rows]
+    if chart.type == "pie":
+        data = [{"type": "pie", "labels": xs, "values": [_number(r.get(chart.y[0])) for r in result.rows]}]
+    else:
+        data = [{"type": "bar" if chart.type == "bar" else "scatter", "name": labels.get(y, y), "x": xs,
+                 "y": [_number(r.get(y)) for r in result.rows]} for y in chart.y]
+    layout = {"margin": {"t": 24, "r": 16, "b": 48, "l": 56}, "height": 320, "barmode": "group",
+              "xaxis": {"title": {"text": labels.get(chart.x, chart.x)}}, "showlegend": len(data) > 1}
+    return json.dumps({"data": data, "layout": layout}, default=str)
+
+
+def export(session: Session, report: Report, args: MultiDict[str, str], fmt: str) -> tuple[bytes, str, str]:
+    """(body, content type, file name) of the report's rows as CSV or XLSX."""
+    if not has_permission(session, report.ref_doctype, "export"):
+        raise PermissionError(f"User {session.user!r} has no permission to export {report.ref_doctype}")
+    result = report.run(session, args)
+    header = [label for _, label, _ in result.columns]
+    rows = [[row.get(key) for key, _, _ in result.columns] for row in result.rows]
+    name = slug(report.name)
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(report.name[:31])
+        sheet.append(header)
+        for row in rows:
+            sheet.append([_number(v) if isinstance(v, (Decimal, int, float)) else v for v in row])
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue(), XLSX_TYPE, f"{name}.xlsx"
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows([_text(v) for v in row] for row in rows)
+    return text.getvalue().encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
