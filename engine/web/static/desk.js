@@ -60,7 +60,7 @@
     return from ? from.value : "";
   }
   function attachLink(input) {
-    var list = input.parentNode.querySelector(".link-options"), timer = null, active = -1;
+    var list = input.parentNode.querySelector(".link-options"), timer = null, active = -1, asked = 0;
     if (!list) {
       list = document.createElement("ul");
       list.className = "link-options"; list.hidden = true; list.setAttribute("role", "listbox");
@@ -82,12 +82,13 @@
       if (items[i]) input.setAttribute("aria-activedescendant", items[i].id);
     }
     function search() {
-      var doctype = linkDoctype(input);
+      var doctype = linkDoctype(input), ticket = ++asked;
       if (!doctype) return;
       fetch("/app/-/link?doctype=" + encodeURIComponent(doctype) + "&q=" + encodeURIComponent(input.value),
             { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
         .then(function (data) {
+          if (ticket !== asked) return;  // an older answer arriving late: a newer search is on its way
           list.innerHTML = "";
           data.results.forEach(function (opt, i) {
             var li = document.createElement("li");
