@@ -145,6 +145,11 @@ def test_export_and_bulk_delete_follow_the_filters(desk: Desk):
     r = desk.client.get("/app/test-customer/-/export.csv?customer_type=Company")
     rows = list(csv.reader(io.StringIO(r.text)))
     assert rows[0][0] == "ID" and sorted(r[0] for r in rows[1:]) == ["Cust 00", "Cust 01", "Cust 02"]
+    from openpyxl import load_workbook
+
+    xlsx = desk.client.get("/app/test-customer/-/export.xlsx?customer_type=Company&sort=name")
+    sheet = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
+    assert sheet[0][0] == "ID" and sorted(r[0] for r in sheet[1:]) == ["Cust 00", "Cust 01", "Cust 02"]
     r = desk.client.post("/app/test-customer/-/delete", data={"names": ["Cust 00", "Cust 01"],
                                                               "csrf_token": token(desk.client)})
     assert r.status_code == 302

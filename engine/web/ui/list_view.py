@@ -91,11 +91,10 @@ class ListPage:
         query = urlencode(list(args.items(multi=True)))
         return f"/app/{self.slug}" + (f"?{query}" if query else "")
 
-    @property
-    def export_url(self) -> str:
-        """The CSV of this filtered list (every page)."""
+    def export_url(self, fmt: str = "csv") -> str:
+        """This filtered list (every page) as CSV or XLSX."""
         query = urlencode([(k, v) for k, v in self.args.items(multi=True) if k not in ("page", "sort", "order")])
-        return f"/app/{self.slug}/-/export.csv" + (f"?{query}" if query else "")
+        return f"/app/{self.slug}/-/export.{fmt}" + (f"?{query}" if query else "")
 
     def sort_url(self, column: str) -> str:
         order = "asc" if self.sort == column and self.order == "desc" else "desc"

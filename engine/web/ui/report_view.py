@@ -8,9 +8,6 @@ plotly.js, which the ``plotly`` package ships and the desk serves at
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,10 +20,9 @@ from engine.documents.reports import Report, ReportResult
 from engine.errors import DoesNotExistError, FieldError, PermissionError, ValidationError
 from engine.rules.permissions import has_permission
 from engine.site.session import Session
+from engine.web.ui import spreadsheet
 from engine.web.ui.desk import slug
 from engine.web.ui.form_view import FieldView, display_value
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def plotly_js() -> Path:
@@ -78,18 +74,8 @@ def build(session: Session, report: Report, args: MultiDict[str, str]) -> Report
                                                                                    "export"),
                       "&".join(f"{k}={v}" for k, v in args.items(multi=True) if k != "format"))
     if result is not None:
-        page.cells = [[_text(row.get(key)) for key, _, _ in result.columns] for row in result.rows]
+        page.cells = [[spreadsheet.text(row.get(key)) for key, _, _ in result.columns] for row in result.rows]
     return page
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    return str(value)
 
 
 def _number(value: Any) -> Any:
@@ -101,7 +87,7 @@ def _figure(result: ReportResult) -> str:
     if chart is None or not result.rows:
         return ""
     labels = {key: label for key, label, _ in result.columns}
-    xs = [_text(r.get(chart.x)) for r in result.rows]
+    xs = [spreadsheet.text(r.get(chart.x)) for r in result.rows]
     if chart.type == "pie":
         data = [{"type": "pie", "labels": xs, "values": [_number(r.get(chart.y[0])) for r in result.rows]}]
     else:
@@ -117,22 +103,7 @@ def export(session: Session, report: Report, args: MultiDict[str, str], fmt: str
     if not has_permission(session, report.ref_doctype, "export"):
         raise PermissionError(f"User {session.user!r} has no permission to export {report.ref_doctype}")
     result = report.run(session, args)
-    header = [label for _, label, _ in result.columns]
-    rows = [[row.get(key) for key, _, _ in result.columns] for row in result.rows]
-    name = slug(report.name)
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(report.name[:31])
-        sheet.append(header)
-        for row in rows:
-            sheet.append([_number(v) if isinstance(v, (Decimal, int, float)) else v for v in row])
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue(), XLSX_TYPE, f"{name}.xlsx"
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(header)
-    writer.writerows([_text(v) for v in row] for row in rows)
-    return text.getvalue().encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
+    body, content_type = spreadsheet.table([label for _, label, _ in result.columns],
+                                           ([row.get(key) for key, _, _ in result.columns] for row in result.rows),
+                                           fmt, report.name)
+    return body, content_type, f"{slug(report.name)}.{fmt}"

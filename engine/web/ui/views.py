@@ -7,8 +7,6 @@ CSRF token; a guest is sent to the login page.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -30,7 +28,7 @@ from engine.rules.permissions import has_permission
 from engine.site.session import Session
 from engine.web import auth
 from engine.web.context import current_site, current_user, db_session, set_user
-from engine.web.ui import csrf, form_view, list_view, pages, report_view
+from engine.web.ui import csrf, form_view, list_view, pages, report_view, spreadsheet
 from engine.web.ui.desk import NavItem, doctype_of, flash, frame, slug
 
 bp = Blueprint("desk", __name__, static_folder="../static", static_url_path="/assets/desk")
@@ -182,29 +180,25 @@ def bulk_delete(doctype_slug: str) -> ResponseReturnValue:
     return redirect(_safe_next(request.form.get("back")) if request.form.get("back") else f"/app/{slug(meta.name)}")
 
 
-@bp.route("/app/<doctype_slug>/-/export.csv")
-def export_csv(doctype_slug: str) -> ResponseReturnValue:
-    """The filtered list (every page) as CSV; needs the export permission."""
+@bp.route("/app/<doctype_slug>/-/export.<any(csv, xlsx):fmt>")
+def export_list(doctype_slug: str, fmt: str) -> ResponseReturnValue:
+    """The filtered list (every page, every field) as CSV or XLSX; needs the export permission."""
     session = db_session()
     meta = _meta(doctype_slug)
     _require(session, meta, "export")
     filters, problems = list_view.parse_filters(meta, request.args)
-    filters = [*pages.default_filters(session, meta, filters), *filters]
     if problems:
         raise ValidationError("; ".join(problems))
-    columns = [c.name for c in list_view.columns_of(meta)] + [
-        f.name for f in meta.data_fields if f.type != "Password" and f.name not in
-        {c.name for c in list_view.columns_of(meta)}]
+    filters = [*pages.default_filters(session, meta, filters), *filters]
+    listed = [c.name for c in list_view.columns_of(meta)]
+    columns = listed + [f.name for f in meta.data_fields if f.type != "Password" and f.name not in listed]
     rows = session.get_list(meta.name, fields=columns, filters=filters,
                             or_filters=list_view.search_filters(meta, (request.args.get("q") or "").strip()),
                             order_by=f"{meta.sort_field} {meta.sort_order}", limit=list_view_max())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([meta.label_of(c) for c in columns])
-    for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
-    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{slug(meta.name)}.csv"'})
+    body, content_type = spreadsheet.table([meta.label_of(c) for c in columns],
+                                           ([row[c] for c in columns] for row in rows), fmt, meta.name)
+    return Response(body, content_type=content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{slug(meta.name)}.{fmt}"'})
 
 
 def list_view_max() -> int:
