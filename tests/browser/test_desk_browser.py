@@ -48,6 +48,7 @@ def test_create_a_customer_fix_an_error_then_add_a_contact_and_an_address(page, 
     assert "Last Name is required" in page.inner_text(".field[data-field=last_name] .field-error")
     assert page.input_value("#f-first_name") == "Grace"  # what was typed stays
     screenshot(page, "03-form-errors")
+    _a11y_clean(check_a11y, page)
     tag = uuid.uuid4().hex[:6]
     page.fill("#f-last_name", f"Hopper {tag}")
     page.fill("#f-customer_name", f"Grace Hopper {tag}")
@@ -95,7 +96,7 @@ def test_filter_the_list_and_sort(page, screenshot, check_a11y):
     _a11y_clean(check_a11y, page)
 
 
-def test_link_type_ahead_and_child_rows(page, screenshot):
+def test_link_type_ahead_and_child_rows(page, screenshot, check_a11y):
     login(page)
     page.goto("/app/customer/new")
     page.click("#f-customer_group")
@@ -114,6 +115,7 @@ def test_link_type_ahead_and_child_rows(page, screenshot):
     grid.locator("tr.grid-row").nth(1).locator(".grid-remove").click()
     assert grid.locator("tr.grid-row").count() == 1
     screenshot(page, "07-grid")
+    _a11y_clean(check_a11y, page)
     tag = uuid.uuid4().hex[:6]
     page.fill("#f-customer_name", f"Row Test {tag}")
     page.click("button[value=save]")
@@ -121,7 +123,7 @@ def test_link_type_ahead_and_child_rows(page, screenshot):
     assert page.input_value("[name='price_lists-1-price_list']") == "Standard Selling"
 
 
-def test_move_a_tree_node(page, screenshot, demo):
+def test_move_a_tree_node(page, screenshot, demo, check_a11y):
     login(page)
     tag = uuid.uuid4().hex[:6]
     page.goto("/app/territory/view/tree")
@@ -143,6 +145,7 @@ def test_move_a_tree_node(page, screenshot, demo):
     page.click("form:has(#move-name) button[type=submit]")
     assert "cannot be its own parent" in page.inner_text(".flash.error")
     screenshot(page, "08-tree")
+    _a11y_clean(check_a11y, page)
 
 
 def test_a_restricted_user_cannot_see_another_users_customer(page, browser, demo, screenshot):
@@ -178,10 +181,31 @@ def test_mobile_layout(page, screenshot, width):
     screenshot(page, "10-mobile")
 
 
-def test_report_page_draws_its_chart(page, screenshot):
+def test_report_page_draws_its_chart(page, screenshot, check_a11y):
     login(page)
     page.goto("/app/report/customers-by-group")
     page.wait_for_selector("#report-chart svg.main-svg")
     assert page.locator("table.report-table tbody tr").count() > 0
     screenshot(page, "11-report")
+    _a11y_clean(check_a11y, page)
     assert not page.js_errors
+
+
+def test_keyboard_moves_through_list_rows_and_grid_cells(page):
+    login(page)
+    page.goto("/app/customer")
+    page.focus("table.list-table tbody tr:nth-child(1) a.list-link")
+    page.keyboard.press("ArrowDown")
+    second = page.locator("table.list-table tbody tr:nth-child(2) a.list-link")
+    assert second.evaluate("el => el === document.activeElement")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/app/customer/"))
+    page.goto("/app/customer/new")
+    page.click("[data-grid-add=price_lists]")
+    page.click("[data-grid-add=price_lists]")
+    page.focus("[name='price_lists-1-price_list']")
+    page.keyboard.press("Alt+ArrowDown")
+    assert page.locator("[name='price_lists-2-price_list']").evaluate("el => el === document.activeElement")
+    page.keyboard.press("/")  # typing in a field is typing, not a shortcut
+    assert page.input_value("[name='price_lists-2-price_list']") == "/"

@@ -28,6 +28,23 @@
     }
   });
 
+  // Lists: arrow keys move between rows. Grids: Alt+arrow keys move to the same cell of the next or previous row.
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "ArrowDown" && ev.key !== "ArrowUp") return;
+    var step = ev.key === "ArrowDown" ? 1 : -1, el = ev.target;
+    if (el.classList && el.classList.contains("list-link")) {
+      var links = $$("table.list-table a.list-link"), i = links.indexOf(el);
+      if (links[i + step]) { ev.preventDefault(); links[i + step].focus(); }
+      return;
+    }
+    var cell = ev.altKey && el.closest && el.closest("table.grid td");
+    if (!cell) return;
+    var row = cell.parentNode, rows = $$("tr.grid-row", row.parentNode), col = Array.prototype.indexOf.call(row.cells, cell);
+    var target = rows[rows.indexOf(row) + step];
+    var input = target && target.cells[col] && target.cells[col].querySelector("input:not([type=hidden]), select, textarea");
+    if (input) { ev.preventDefault(); input.focus(); }
+  });
+
   // ------------------------------------------------------------ confirmations
   document.addEventListener("click", function (ev) {
     var el = ev.target.closest("[data-confirm]");
@@ -64,6 +81,7 @@
     if (!list) {
       list = document.createElement("ul");
       list.className = "link-options"; list.hidden = true; list.setAttribute("role", "listbox");
+      list.setAttribute("aria-label", "Matching records");
       list.id = (input.id || input.name) + "-options";
       input.parentNode.style.position = "relative";
       input.parentNode.appendChild(list);
@@ -128,13 +146,17 @@
   attachLinks(document);
 
   // ------------------------------------------------------------ editable grids
+  var ROW_PART = /^(f-)?([^-]+)-(\d+|__i__)-/;
   function renumber(tbody) {
     $$("tr.grid-row", tbody).forEach(function (tr, k) {
-      var i = String(k + 1);
+      var i = String(k + 1), fix = function (v) { return v.replace(ROW_PART, "$1$2-" + i + "-"); };
       tr.querySelector("td.idx").firstChild.nodeValue = i;
-      $$("[name]", tr).forEach(function (el) { el.name = el.name.replace(/^([^-]+)-(\d+|__i__)-/, "$1-" + i + "-"); });
-      $$("[id]", tr).forEach(function (el) { el.id = el.id.replace(/^f-([^-]+)-(\d+|__i__)-/, "f-$1-" + i + "-"); });
-      $$("label[for]", tr).forEach(function (el) { el.htmlFor = el.htmlFor.replace(/^f-([^-]+)-(\d+|__i__)-/, "f-$1-" + i + "-"); });
+      $$("[name]", tr).forEach(function (el) { el.name = fix(el.name); });
+      $$("[id]", tr).forEach(function (el) { el.id = fix(el.id); });
+      $$("label[for]", tr).forEach(function (el) { el.htmlFor = fix(el.htmlFor); });
+      ["aria-controls", "aria-describedby", "data-link-doctype-from"].forEach(function (attr) {
+        $$("[" + attr + "]", tr).forEach(function (el) { el.setAttribute(attr, fix(el.getAttribute(attr))); });
+      });
     });
   }
   document.addEventListener("click", function (ev) {
