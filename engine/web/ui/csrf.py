@@ -1,10 +1,12 @@
 """CSRF tokens for the desk's forms, bound to the login session.
 
-A token is an HMAC (the app's secret key) of the ``sid`` session cookie, or before
-login of a random ``csrf_seed`` cookie; every POST to the desk must carry it (form
-field ``csrf_token`` or header ``X-CSRF-Token``). A token from another session, or
-none, is a 403 and nothing is changed. The REST API keeps Frappe's rules (token auth
-needs no CSRF token; SameSite=Lax keeps other sites' forms from sending the cookie).
+A token is a SHA-256 of the ``sid`` session cookie (itself a 256-bit secret another
+site can neither read nor set: HttpOnly, SameSite=Lax), or before login of a random
+``csrf_seed`` cookie. It needs no server key, so every worker and host agrees on it.
+Every POST to the desk must carry it (form field ``csrf_token`` or header
+``X-CSRF-Token``). A token from another session, or none, is a 403 and nothing is
+changed. The REST API keeps Frappe's rules (token auth needs no CSRF token; SameSite=Lax
+keeps other sites' forms from sending the cookie).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import Response, after_this_request, current_app, g, request
+from flask import Response, after_this_request, g, request
 
 from engine.errors import PermissionError
 from engine.web.auth import SESSION_COOKIE
@@ -24,8 +26,7 @@ SEED_COOKIE = "csrf_seed"
 
 
 def _sign(seed: str) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, b"csrf\x00" + seed.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hashlib.sha256(b"docframe-csrf\x00" + seed.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def token() -> str:
