@@ -440,3 +440,19 @@ def test_report_page_table_chart_exports_and_permissions(web: WebEnv):
     login(nobody, "norole@example.com", ADMIN_PASSWORD)
     assert nobody.get("/app/report/customers-by-group").status_code == 403
     assert "customers-by-group" not in nobody.get("/app").text
+
+
+def test_csrf_tokens_hold_across_workers_with_different_keys(sink_site: Site):
+    """Two gunicorn workers each make their own app: a form from one posts to the other."""
+    one = create_app(sink_site, {**APP_CONFIG, "SECRET_KEY": "worker-one"}).test_client()
+    two = create_app(sink_site, {**APP_CONFIG, "SECRET_KEY": "worker-two"}).test_client()
+    login(one, "Administrator", PASSWORD)
+    two.set_cookie("sid", one.get_cookie("sid").value)
+    r = two.post("/app/test-group/view/tree", data={"csrf_token": token(one), "action": "add", "title": "Shared",
+                                                    "parent": "", "is_group": "1"})
+    assert r.status_code == 302
+    r = two.post("/app/test-group/view/tree", data={"csrf_token": "0" * 64, "action": "add", "title": "Forged"})
+    assert r.status_code == 403
+    with sink_site.session() as s:
+        assert s.exists("Test Group", "Shared") and not s.exists("Test Group", "Forged")
+        s.delete_doc("Test Group", "Shared")
