@@ -305,6 +305,144 @@ def user_api_key(cfg: Config, email: str, revoke: bool) -> None:
         site.dispose()
 
 
+# ------------------------------------------------------------------ data import and export
+
+@docframe.command("import")
+@click.argument("doctype")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--update", "mode", flag_value="update", help="Update documents by their ID column.")
+@click.option("--upsert", "mode", flag_value="upsert", help="Update where the ID (or --key) exists, else insert.")
+@click.option("--key", metavar="FIELD", help="With --upsert: the field that identifies a document (default: ID).")
+@click.option("--dry-run", is_flag=True, help="Show what each row would do; write nothing.")
+@click.option("--all-or-nothing", is_flag=True, help="Write nothing if any row fails (default: skip bad rows).")
+@click.option("--replace-children", is_flag=True, help="With --update/--upsert: replace child rows, not add to them.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the failed rows, with row, column and message, to this CSV.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000),
+              help="Documents per transaction when skipping bad rows.")
+@click.option("--as", "as_user", default="Administrator", show_default=True, metavar="USER",
+              help="Import as this user (needs the import permission).")
+@click.pass_obj
+def import_(cfg: Config, doctype: str, file: Path, mode: str | None, key: str | None, dry_run: bool,
+            all_or_nothing: bool, replace_children: bool, errors_path: Path | None, batch_size: int,
+            as_user: str) -> None:
+    """Import DOCTYPE documents from a CSV or XLSX FILE through the full document lifecycle."""
+    from engine.site.importer import Importer, RowResult
+
+    site = cfg.site()
+    shown: list[RowResult] = []
+
+    def on_row(result: RowResult) -> None:
+        if dry_run and len(shown) < DRY_RUN_SHOWN:
+            shown.append(result)
+
+    try:
+        with site.session(as_user, importing=True) as s, click.progressbar(
+                length=_rows_estimate(file), label=f"Importing {doctype}", show_pos=True,
+                file=click.get_text_stream("stderr")) as bar:
+            importer = Importer(s, doctype, mode=mode or "insert", key=key, dry_run=dry_run,
+                                all_or_nothing=all_or_nothing, replace_children=replace_children,
+                                batch_size=batch_size, on_row=on_row, on_progress=bar.update)
+            summary = importer.run(file, errors_path)
+    finally:
+        site.dispose()
+    for r in shown:
+        click.echo(f"  row {r.line:>6}  {r.action:<9} {r.name or '':<30} {'; '.join(r.messages)}")
+    if dry_run and summary.documents > len(shown):
+        click.echo(f"  ... {summary.documents - len(shown)} more")
+    rate = summary.rows / summary.seconds if summary.seconds else 0
+    counts = ", ".join(f"{n} {k}" for k, n in summary.counts.items())
+    verb = "Dry run, nothing written" if dry_run else ("Nothing written (a row failed; --all-or-nothing)"
+                                                       if summary.rolled_back else "Imported")
+    click.echo(f"{verb}: {summary.documents} document(s) from {summary.rows} row(s): {counts} "
+               f"({summary.seconds:.1f} s, {rate:,.0f} rows/s).")
+    if summary.unknown_columns:
+        click.echo(f"Left out unknown column(s): {', '.join(summary.unknown_columns)}")
+    if errors_path and summary.counts["error"]:
+        click.echo(f"Failed rows with their messages: {errors_path}")
+    if summary.counts["error"] and not dry_run:
+        raise SystemExit(1)
+
+
+DRY_RUN_SHOWN = 200
+
+
+def _rows_estimate(file: Path) -> int:
+    """Data rows in the file, for the progress bar (newlines in quoted cells may overcount)."""
+    if file.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            from openpyxl import load_workbook
+
+            book = load_workbook(file, read_only=True)
+            rows = (book.worksheets[0].max_row or 1) - 1
+            book.close()
+            return max(rows, 1)
+        except Exception:  # the importer reports a broken file properly
+            return 1
+    try:
+        with file.open("rb") as f:
+            return max(sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1, 1)
+    except OSError:
+        return 1
+
+
+@docframe.command()
+@click.argument("doctype")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: <doctype>.<format> here).")
+@click.option("--filter", "filters", multiple=True, metavar="FIELD=VALUE", help="Only matching documents (repeat).")
+@click.option("--template", is_flag=True, help="Write only the header: an import template for DOCTYPE.")
+@click.pass_obj
+def export(cfg: Config, doctype: str, fmt: str, output: Path | None, filters: tuple[str, ...],
+           template: bool) -> None:
+    """Export DOCTYPE documents (every field; child tables in import-template columns) to CSV or XLSX."""
+    from engine.site import spreadsheet
+    from engine.site.importer import template_header
+
+    site = cfg.site()
+    try:
+        meta = site.get_meta(doctype)
+        child_metas = {f.options: site.get_meta(f.options) for f in meta.table_fields}
+        header = template_header(meta, child_metas)  # type: ignore[arg-type]
+        rows: list[list[Any]] = []
+        if not template:
+            where = {}
+            for item in filters:
+                name, sep, value = item.partition("=")
+                if not sep:
+                    raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--filter")
+                where[name.strip()] = value
+            rows = _export_rows(site, meta, where)
+    finally:
+        site.dispose()
+    target = output or Path(f"{meta.table_name[4:]}{'_template' if template else ''}.{fmt}")
+    body, _ = spreadsheet.table(header, rows, fmt, meta.name)
+    target.write_bytes(body)
+    click.echo(f"Wrote {len(rows)} {doctype} document(s) to {target}." if not template else
+               f"Wrote the {doctype} import template to {target}.")
+
+
+def _export_rows(site: Site, meta: Any, where: dict[str, str]) -> list[list[Any]]:
+    """Rows in the import template's columns: a document's first child row beside it, the others below."""
+    own = ["name"] + [f.name for f in meta.data_fields if not (f.read_only or f.fetch_from or f.type == "Read Only")]
+    out: list[list[Any]] = []
+    with site.session() as s:
+        for name in s.get_list(meta.name, filters=where, pluck="name", order_by="name asc", limit=10_000_000):
+            doc = s.get_doc(meta.name, name)
+            children = [(tf, site.get_meta(tf.options)) for tf in meta.table_fields]
+            widths = [len([f for f in cm.data_fields if not (f.read_only or f.fetch_from)]) for _, cm in children]
+            depth = max([len(doc.get(tf.name)) for tf, _ in children] + [1])
+            for i in range(depth):
+                line = [doc.get(f) for f in own] if i == 0 else [None] * len(own)
+                for (tf, cm), width in zip(children, widths, strict=True):
+                    rows = doc.get(tf.name)
+                    fields = [f.name for f in cm.data_fields if not (f.read_only or f.fetch_from)]
+                    line += [rows[i].get(f) for f in fields] if i < len(rows) else [None] * width
+                out.append(line)
+    return out
+
+
 def main() -> None:
     """Console-script entry point."""
     docframe(prog_name="docframe")

@@ -19,8 +19,8 @@ from werkzeug.datastructures import MultiDict
 from engine.documents.reports import Report, ReportResult
 from engine.errors import DoesNotExistError, FieldError, PermissionError, ValidationError
 from engine.rules.permissions import has_permission
+from engine.site import spreadsheet
 from engine.site.session import Session
-from engine.web.ui import spreadsheet
 from engine.web.ui.desk import slug
 from engine.web.ui.form_view import FieldView, display_value
 

@@ -25,10 +25,11 @@ from engine.errors import (
 )
 from engine.metadata.doctype import DocType
 from engine.rules.permissions import has_permission
+from engine.site import spreadsheet
 from engine.site.session import Session
 from engine.web import auth
 from engine.web.context import current_site, current_user, db_session, set_user
-from engine.web.ui import csrf, form_view, list_view, pages, report_view, spreadsheet
+from engine.web.ui import csrf, form_view, list_view, pages, report_view
 from engine.web.ui.desk import NavItem, doctype_of, flash, frame, slug
 
 bp = Blueprint("desk", __name__, static_folder="../static", static_url_path="/assets/desk")

@@ -1,0 +1,390 @@
+"""The data import tool: CSV or XLSX rows into documents of any doctype, through the document lifecycle.
+
+Every document goes through ``Session.insert`` / ``save`` (naming, every check, every
+hook, flag ``importing``), one savepoint per document so a bad one leaves nothing.
+
+- Columns match a field's label or name (case-insensitive), ``ID`` or ``name`` the
+  document's ID; a child table's field as ``<table>.<field>`` or ``<Label> (<Table label>)``.
+  A row whose parent columns are all empty continues the document above: it adds a
+  child row. Unknown columns are reported and left out.
+- Modes: ``insert``; ``update`` (by ID: fields not in the file are left alone; child
+  rows in the file are added, the stored ones kept unless ``replace_children``);
+  ``upsert`` (update when the ID, or the ``key`` field's value, exists, else insert).
+- Links take an ID or, where exactly one record has it as its title, a title.
+- ``dry_run``: everything runs in one transaction that is rolled back, so each row's
+  outcome (create / update / unchanged / error), the exact ID it gets (``Acme-1``
+  suffixes against the database and earlier rows of the file) and every error are
+  what a real run would give.
+- ``all_or_nothing``: one transaction for the whole file, rolled back if any row
+  fails; otherwise each batch commits its good rows and the bad ones are skipped.
+  Either way a process killed mid-way leaves its open transaction unwritten.
+- ``errors_path``: a CSV of the failed rows: their original cells plus the row's line,
+  the columns at fault and the messages, to fix and import again.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DocframeError, DoesNotExistError, InvalidValueError, PermissionError
+from engine.metadata.doctype import DocType, Field
+from engine.rules.permissions import has_permission
+from engine.rules.validation import comparable
+from engine.site.session import Session
+from engine.site.tabular import ImportFileError, open_table
+
+MODES = ("insert", "update", "upsert")
+ID_HEADERS = frozenset({"id", "name"})
+_CHILD_LABEL = re.compile(r"^(.*)\s\((.*)\)$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
+
+
+@dataclass
+class Column:
+    index: int
+    header: str
+    table: str | None  # the Table field for a child column
+    field: str  # fieldname, or "name" for the ID
+
+
+@dataclass
+class Pending:
+    """One document's values gathered from its row and continuation rows."""
+
+    lines: list[int]
+    cells: list[list[Any]]
+    values: dict[str, Any]
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class RowResult:
+    line: int
+    action: str  # create, update, unchanged, error
+    name: str | None
+    messages: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    doctype: str
+    mode: str
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "unchanged": 0, "error": 0})
+    unknown_columns: list[str] = field(default_factory=list)
+    rolled_back: bool = False
+    seconds: float = 0.0
+    rows: int = 0  # file rows read (continuation rows included)
+
+    @property
+    def documents(self) -> int:
+        return sum(self.counts.values())
+
+
+def map_columns(meta: DocType, child_metas: dict[str, DocType], header: list[str]) -> tuple[list[Column], list[str]]:
+    """The columns the file's header names, and the headers that name nothing."""
+    own = _names(meta)
+    tables = {f.name.lower(): f for f in meta.table_fields} | {f.label.lower(): f for f in meta.table_fields}
+    columns, unknown, seen = [], [], set()
+    for i, raw in enumerate(header):
+        text = raw.strip()
+        key = text.lower()
+        if not text:
+            continue
+        if key in ID_HEADERS:
+            columns.append(Column(i, text, None, "name"))
+        elif key in own:
+            columns.append(Column(i, text, None, own[key].name))
+        else:
+            table, child = None, None
+            if "." in text:
+                t, _, c = text.partition(".")
+                table = tables.get(t.strip().lower())
+                child = c.strip().lower()
+            elif m := _CHILD_LABEL.match(text):
+                table = tables.get(m.group(2).strip().lower())
+                child = m.group(1).strip().lower()
+            names = _names(child_metas[table.options]) if table is not None else {}  # type: ignore[index]
+            if table is not None and child in ID_HEADERS:
+                columns.append(Column(i, text, table.name, "name"))
+            elif table is not None and child in names:
+                columns.append(Column(i, text, table.name, names[child].name))
+            else:
+                unknown.append(text)
+                continue
+        where = (columns[-1].table, columns[-1].field)
+        if where in seen:
+            raise ImportFileError(f"{meta.name}: column {text!r} names a field another column names too")
+        seen.add(where)
+    return columns, unknown
+
+
+def _names(meta: DocType) -> dict[str, Field]:
+    fields = [f for f in meta.data_fields if f.type != "Read Only"]
+    return {f.label.lower(): f for f in fields} | {f.name.lower(): f for f in fields}
+
+
+def template_header(meta: DocType, child_metas: dict[str, DocType]) -> list[str]:
+    """The columns of an import template: ID, every field a user sets, then each table's fields."""
+    header = ["ID"] + [f.label for f in meta.data_fields if not (f.read_only or f.fetch_from or f.type == "Read Only")]
+    for tf in meta.table_fields:
+        child = child_metas[tf.options]  # type: ignore[index]
+        header += [f"{tf.name}.{f.name}" for f in child.data_fields if not (f.read_only or f.fetch_from)]
+    return header
+
+
+def _documents(meta: DocType, columns: list[Column], rows: Iterator[tuple[int, list[Any]]],
+               counter: list[int]) -> Iterator[Pending]:
+    parent_cols = [c for c in columns if c.table is None]
+    current: Pending | None = None
+    for line, cells in rows:
+        counter[0] += 1
+
+        def value(c: Column, cells: list[Any] = cells) -> Any:
+            return cells[c.index] if c.index < len(cells) else None
+
+        if all(_empty(v) for v in cells):
+            continue
+        parent = {c.field: value(c) for c in parent_cols if not _empty(value(c))}
+        child: dict[str, dict[str, Any]] = {}
+        for c in columns:
+            if c.table is not None and not _empty(value(c)):
+                child.setdefault(c.table, {})[c.field] = value(c)
+        if parent or current is None:
+            if current is not None:
+                yield current
+            current = Pending([line], [cells], parent)
+        else:  # a continuation row: more child rows of the document above
+            current.lines.append(line)
+            current.cells.append(cells)
+        for table, row in child.items():
+            current.rows.setdefault(table, []).append(row)
+    if current is not None:
+        yield current
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class Importer:
+    """One import run: a Session (with flag ``importing``), the doctype, the options."""
+
+    def __init__(self, session: Session, doctype: str, *, mode: str = "insert", key: str | None = None,
+                 dry_run: bool = False, all_or_nothing: bool = False, replace_children: bool = False,
+                 batch_size: int = 500, on_row: Callable[[RowResult], None] | None = None,
+                 on_progress: Callable[[int], None] | None = None):
+        if mode not in MODES:
+            raise InvalidValueError(f"import mode {mode!r}: use one of {', '.join(MODES)}")
+        self.session, self.meta = session, session.site.get_meta(doctype)
+        if self.meta.is_child:
+            raise InvalidValueError(f"{doctype} rows are imported with their parent document")
+        if not has_permission(session, doctype, "import"):
+            raise PermissionError(f"User {session.user!r} has no permission to import {doctype}")
+        if key is not None and key != "name" and key not in self.meta.fields_by_name:
+            raise InvalidValueError(f"{doctype}: the upsert key {key!r} is not a field")
+        self.mode, self.key, self.dry_run = mode, key or "name", dry_run
+        self.all_or_nothing, self.replace_children, self.batch_size = all_or_nothing, replace_children, batch_size
+        self.on_row, self.on_progress = on_row, on_progress
+        self.child_metas = {f.options: session.site.get_meta(f.options) for f in self.meta.table_fields}
+        self._titles: dict[tuple[str, str], str | None] = {}
+
+    # ------------------------------------------------------------ the run
+    def run(self, path: Path | str, errors_path: Path | str | None = None) -> ImportSummary:
+        started = time.perf_counter()
+        table = open_table(path)
+        columns, unknown = map_columns(self.meta, self.child_metas, table.header)  # type: ignore[arg-type]
+        if not columns:
+            raise ImportFileError(f"{Path(path).name}: no column names a field of {self.meta.name} "
+                                  f"(got {', '.join(table.header[:8]) or 'none'})")
+        summary = ImportSummary(self.meta.name, self.mode, self.dry_run, unknown_columns=unknown)
+        counter = [0]
+        docs = _documents(self.meta, columns, table.rows, counter)
+        errors = _ErrorFile(errors_path, table.header) if errors_path else None
+        try:
+            if self.dry_run or self.all_or_nothing:
+                try:
+                    with self.session.atomic():
+                        self._batch(docs, columns, summary, errors, limit=None)
+                        if self.dry_run or summary.counts["error"]:
+                            raise _RollBack
+                except _RollBack:
+                    summary.rolled_back = True
+            else:
+                while self._batch_committed(docs, columns, summary, errors):
+                    pass
+        finally:
+            if errors is not None:
+                errors.close()
+        summary.rows = counter[0]
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _batch_committed(self, docs: Iterator[Pending], columns: list[Column], summary: ImportSummary,
+                         errors: _ErrorFile | None) -> bool:
+        with self.session.atomic():
+            return self._batch(docs, columns, summary, errors, limit=self.batch_size)
+
+    def _batch(self, docs: Iterator[Pending], columns: list[Column], summary: ImportSummary,
+               errors: _ErrorFile | None, limit: int | None) -> bool:
+        """Import up to ``limit`` documents (all with None); whether more may follow."""
+        for done, pending in enumerate(docs, 1):
+            result = self._one(pending, columns)
+            summary.counts[result.action] += 1
+            if result.action == "error" and errors is not None:
+                errors.write(pending, result)
+            if self.on_row is not None:
+                self.on_row(result)
+            if self.on_progress is not None:
+                self.on_progress(len(pending.lines))
+            if limit is not None and done >= limit:
+                return True
+        return False
+
+    def _one(self, pending: Pending, columns: list[Column]) -> RowResult:
+        line = pending.lines[0]
+        notes: list[str] = []
+        try:
+            with self.session.conn.begin_nested():
+                action, name = self._apply(pending, notes)
+            return RowResult(line, action, name, notes)
+        except DocframeError as exc:
+            messages = [e.message for e in exc.errors or ()] or [exc.message]
+            bad = {(e.doctype, e.field) for e in exc.errors or () if e.field}
+            by_field = {(None if c.table is None else c.table, c.field): c.header for c in columns}
+            child_of = {f.options: f.name for f in self.meta.table_fields}
+            cols = [by_field.get((None if dt == self.meta.name else child_of.get(dt), f), f) for dt, f in bad]
+            return RowResult(line, "error", pending.values.get("name"), messages, sorted(set(cols)))
+
+    # ------------------------------------------------------------ one document
+    def _apply(self, pending: Pending, notes: list[str]) -> tuple[str, str]:
+        values = {k: self._value(self.meta, k, v, notes) for k, v in pending.values.items()}
+        rows = {t: [{k: self._value(self.child_metas[self._child(t)], k, v, notes) for k, v in r.items()}
+                    for r in rs] for t, rs in pending.rows.items()}
+        existing = self._existing(values)
+        if existing is None:
+            if self.mode == "update":
+                raise DoesNotExistError(f"{self.meta.name} {values.get('name')!r} not found (update mode needs the "
+                                        "ID of an existing document)" if values.get("name") else
+                                        f"{self.meta.name}: update mode needs an ID column")
+            if self.mode == "upsert" and self.key == "name":
+                values.pop("name", None) if self.meta.naming.rule != "prompt" else None
+            doc = self.session.insert(self.meta.name, {**values, **rows})
+            return "create", str(doc.name)
+        doc = self.session.get_doc(self.meta.name, existing)
+        values.pop("name", None)
+        changed = any(self._differs(self.meta.fields_by_name[k], doc.get(k), v) for k, v in values.items())
+        for table, new_rows in rows.items():
+            stored = [r.as_dict() for r in doc.get(table)]
+            child = self.child_metas[self._child(table)]
+            if self.replace_children:
+                same = len(stored) == len(new_rows) and all(
+                    self._row_matches(child, old, new) for old, new in zip(stored, new_rows, strict=True))
+                doc.set(table, new_rows)
+                changed = changed or not same
+            else:  # rows already stored (same values in the file's columns) are not added again
+                added = [new for new in new_rows if not any(self._row_matches(child, old, new) for old in stored)]
+                doc.set(table, stored + added)
+                changed = changed or bool(added)
+        if not changed:
+            return "unchanged", str(doc.name)
+        doc.update(values)
+        doc.save()
+        return "update", str(doc.name)
+
+    def _existing(self, values: dict[str, Any]) -> str | None:
+        if self.mode == "insert":
+            return None
+        if self.key == "name":
+            name = values.get("name")
+            return str(name) if name and self.session.exists(self.meta.name, str(name)) else None
+        value = values.get(self.key)
+        if value in (None, ""):
+            return None
+        found = self.session.get_list(self.meta.name, filters={self.key: value}, pluck="name", limit=2)
+        if len(found) > 1:
+            raise InvalidValueError(f"{self.meta.name}: {len(found)} documents have "
+                                    f"{self.meta.label_of(self.key)} {value!r}; the upsert key must be unique")
+        return found[0] if found else None
+
+    def _row_matches(self, child: DocType, stored: dict[str, Any], new: dict[str, Any]) -> bool:
+        return all(not self._differs(child.fields_by_name[k], stored.get(k), v) for k, v in new.items()
+                   if k in child.fields_by_name)
+
+    def _child(self, table: str) -> str:
+        return self.meta.fields_by_name[table].options  # type: ignore[return-value]
+
+    def _differs(self, f: Field, old: Any, new: Any) -> bool:
+        coerce = f.fieldtype.coerce
+        try:
+            new = coerce(new, f) if coerce is not None and not _empty(new) else (None if _empty(new) else new)
+        except ValueError:
+            return True
+        return comparable(old) != comparable(new)
+
+    def _value(self, meta: DocType, fieldname: str, value: Any, notes: list[str]) -> Any:
+        """A cell as the field takes it: day-first dates read, a Link's title turned into its ID."""
+        f = meta.fields_by_name.get(fieldname)
+        if f is None or not isinstance(value, str):
+            return value
+        value = value.strip()
+        if f.type in ("Date", "Datetime") and (m := _DAY_FIRST.match(value)):
+            try:
+                return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+            except ValueError:
+                return value  # the field's own check reports it
+        if f.type == "Link" and value and isinstance(f.options, str):
+            return self._link(f.options, value, notes, f.label)
+        return value
+
+    def _link(self, target: str, value: str, notes: list[str], label: str) -> str:
+        if target not in self.session.site.doctypes:  # a Link to DocType names a doctype, not a record
+            return value
+        key = (target, value.lower())
+        if key not in self._titles:
+            resolved: str | None = value
+            if not self.session.exists(target, value):
+                meta = self.session.site.get_meta(target)
+                title = meta.title_field
+                hits = self.session.get_list(target, filters={title: value}, pluck="name", limit=2) \
+                    if title and title != "name" else []
+                resolved = hits[0] if len(hits) == 1 else None
+            self._titles[key] = resolved
+        resolved = self._titles[key]
+        if resolved is None:
+            return value  # the link check reports it
+        if resolved != value:
+            notes.append(f"{label}: {value!r} is {target} {resolved!r}")
+        return resolved
+
+
+class _RollBack(Exception):
+    """Leaves the import's transaction without committing it."""
+
+
+class _ErrorFile:
+    """The failed rows: the file's own columns, then Row, Column and Message (fix and import it again)."""
+
+    def __init__(self, path: Path | str, header: list[str]):
+        self.file = Path(path).open("w", newline="", encoding="utf-8")  # noqa: SIM115 -- written row by row, closed by close()
+        self.writer = csv.writer(self.file)
+        self.writer.writerow([*header, "Row", "Column", "Message"])
+        self.width = len(header)
+
+    def write(self, pending: Pending, result: RowResult) -> None:
+        for i, cells in enumerate(pending.cells):
+            padded = [("" if c is None else c) for c in cells[: self.width]] + [""] * (self.width - len(cells))
+            extra = [pending.lines[i], "; ".join(result.columns), "; ".join(result.messages)] if i == 0 else \
+                [pending.lines[i], "", "(continues the row above)"]
+            self.writer.writerow(padded + extra)
+
+    def close(self) -> None:
+        self.file.close()
