@@ -275,8 +275,8 @@ class Importer:
                 raise DoesNotExistError(f"{self.meta.name} {values.get('name')!r} not found (update mode needs the "
                                         "ID of an existing document)" if values.get("name") else
                                         f"{self.meta.name}: update mode needs an ID column")
-            if self.mode == "upsert" and self.key == "name":
-                values.pop("name", None) if self.meta.naming.rule != "prompt" else None
+            if self.mode == "upsert" and self.key == "name" and self.meta.naming.rule != "prompt":
+                values.pop("name", None)  # an ID that does not exist yet: the naming rule gives the new one
             doc = self.session.insert(self.meta.name, {**values, **rows})
             return "create", str(doc.name)
         doc = self.session.get_doc(self.meta.name, existing)

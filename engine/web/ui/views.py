@@ -220,8 +220,8 @@ def new_form(doctype_slug: str) -> ResponseReturnValue:
     doc = session.new_doc(meta.name, form_view.posted_values(meta, request.form, None))
     try:
         doc.insert()
-    except ValidationError as exc:
-        return _form(session, meta, doc, exc.errors or [], status=exc.status, message=exc.message)
+    except PermissionError:
+        raise
     except DocframeError as exc:
         return _form(session, meta, doc, exc.errors or [], status=exc.status, message=exc.message)
     if doc.flags.name_suffixed:
@@ -245,8 +245,6 @@ def _prefill(meta: DocType, args: MultiDict[str, str]) -> MultiDict[str, str]:
 def form_page(doctype_slug: str, name: str) -> ResponseReturnValue:
     session = db_session()
     meta = _meta(doctype_slug)
-    if name.endswith("/view/tree") or name == "view/tree":
-        raise DoesNotExistError("not a document")
     doc = session.get_doc(meta.name, name)
     if request.method == "GET":
         return _form(session, meta, doc, [], status=200)
