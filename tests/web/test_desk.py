@@ -456,3 +456,27 @@ def test_csrf_tokens_hold_across_workers_with_different_keys(sink_site: Site):
     with sink_site.session() as s:
         assert s.exists("Test Group", "Shared") and not s.exists("Test Group", "Forged")
         s.delete_doc("Test Group", "Shared")
+
+
+def test_import_page_dry_run_then_import_with_an_error_file(web: WebEnv):
+    web.site.session().insert("Customer", customer_name="Acme")
+    csv_bytes = b"Customer Name,Customer Group\nAcme,\nWidgets Ltd,Nope\n"
+    page = web.client.get("/app/customer/-/import")
+    assert page.status_code == 200 and 'type="file"' in page.text
+    assert 'href="/app/customer/-/import"' in web.client.get("/app/customer").text
+    tok = token(web.client)
+    dry = web.client.post("/app/customer/-/import", content_type="multipart/form-data", data={
+        "csrf_token": tok, "action": "dry_run", "mode": "insert", "file": (io.BytesIO(csv_bytes), "c.csv")})
+    assert dry.status_code == 200
+    cells = re.findall(r"<td>([^<]*)</td>", dry.text)
+    assert cells[:3] == ["2", "create", "Acme-1"] and cells[4:6] == ["3", "error"]
+    assert "Customer Name → Customer Name" in unescape(dry.text) and "Download the failed rows" in dry.text
+    with web.site.session() as s:
+        assert s.get_count("Customer") == 1  # a dry run writes nothing
+    done = web.client.post("/app/customer/-/import", content_type="multipart/form-data", data={
+        "csrf_token": tok, "action": "import", "mode": "insert", "file": (io.BytesIO(csv_bytes), "c.csv")})
+    assert "Imported c.csv" in done.text
+    with web.site.session() as s:
+        assert s.exists("Customer", "Acme-1") and not s.exists("Customer", "Widgets Ltd")
+    clerk = _sales_user(web, "importer@example.com")  # Sales User: no import permission
+    assert clerk.get("/app/customer/-/import").status_code == 403

@@ -9,6 +9,7 @@ document): allowed → 2xx, otherwise 403 (401 for Guest).
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -171,6 +172,11 @@ def _desk_cases(walk: Walk) -> Iterator[Case]:
         s = dt.lower().replace(" ", "-")
         yield Case("list", "GET", f"/app/{s}?q=a", ("desk", ("perm", dt, "read", None)))
         yield Case("export", "GET", f"/app/{s}/-/export.csv", ("desk", ("perm", dt, "export", None)))
+        yield Case("import page", "GET", f"/app/{s}/-/import", ("desk", ("perm", dt, "import", None)))
+        header = ",".join(_new_values(dt))
+        yield Case("import dry run", "POST", f"/app/{s}/-/import", ("desk", ("perm", dt, "import", None)),
+                   {"data": {"action": "dry_run", "file": (io.BytesIO(f"{header}\n".encode()), "walk.csv")},
+                    "content_type": "multipart/form-data"})
         yield Case("new form", "GET", f"/app/{s}/new", ("desk", ("perm", dt, "create", None)))
         name = walk.throwaway(dt)
         yield Case("form", "GET", f"/app/{s}/{_q(name)}", ("desk", ("perm", dt, "read", name)))

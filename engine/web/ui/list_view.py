@@ -79,6 +79,7 @@ class ListPage:
     can_create: bool = False
     can_delete: bool = False
     can_export: bool = False
+    can_import: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def url(self, **changes: Any) -> str:

@@ -29,7 +29,7 @@ from engine.site import spreadsheet
 from engine.site.session import Session
 from engine.web import auth
 from engine.web.context import current_site, current_user, db_session, set_user
-from engine.web.ui import csrf, form_view, list_view, pages, report_view
+from engine.web.ui import csrf, form_view, import_view, list_view, pages, report_view
 from engine.web.ui.desk import NavItem, doctype_of, flash, frame, slug
 
 bp = Blueprint("desk", __name__, static_folder="../static", static_url_path="/assets/desk")
@@ -155,6 +155,7 @@ def list_page(doctype_slug: str) -> ResponseReturnValue:
     page.can_create = has_permission(session, meta.name, "create")
     page.can_delete = has_permission(session, meta.name, "delete")
     page.can_export = has_permission(session, meta.name, "export")
+    page.can_import = has_permission(session, meta.name, "import")
     f = frame(session, csrf.token(), meta.name, [NavItem("Home", "/app"), NavItem(meta.name, page.url())],
               current=meta.name)
     return _html(pages.render_page("list.html", meta.name, frame=f, page=page))
@@ -204,6 +205,23 @@ def export_list(doctype_slug: str, fmt: str) -> ResponseReturnValue:
 
 def list_view_max() -> int:
     return int(current_app.config.get("DESK_EXPORT_LIMIT", 100_000))
+
+
+@bp.route("/app/<doctype_slug>/-/import", methods=["GET", "POST"])
+def import_page(doctype_slug: str) -> ResponseReturnValue:
+    """Upload, mapping, dry run and import (needs the import permission)."""
+    session = db_session()
+    meta = _meta(doctype_slug)
+    _require(session, meta, "import")
+    if request.method == "GET":
+        page = import_view.page(meta, slug(meta.name))
+    else:
+        page = import_view.run(session, meta, slug(meta.name), request.files.get("file"),
+                               request.form.get("mode", "insert"), request.form.get("key", "").strip(),
+                               bool(request.form.get("all_or_nothing")), request.form.get("action") != "import")
+    crumbs = [NavItem("Home", "/app"), NavItem(meta.name, f"/app/{slug(meta.name)}"), NavItem("Import", "")]
+    f = frame(session, csrf.token(), f"Import {meta.name}", crumbs, current=meta.name)
+    return _html(pages.render_page("import.html", meta.name, frame=f, page=page), 417 if page.error else 200)
 
 
 # ------------------------------------------------------------------ forms
