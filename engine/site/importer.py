@@ -278,6 +278,9 @@ class Importer:
             if self.mode == "upsert" and self.key == "name" and self.meta.naming.rule != "prompt":
                 values.pop("name", None)  # an ID that does not exist yet: the naming rule gives the new one
             doc = self.session.insert(self.meta.name, {**values, **rows})
+            if doc.flags.name_suffixed:
+                notes.append(f"possible duplicate: a {self.meta.name} named {doc.flags.name_base!r} exists, "
+                             f"so this one is {doc.name!r}")
             return "create", str(doc.name)
         doc = self.session.get_doc(self.meta.name, existing)
         values.pop("name", None)

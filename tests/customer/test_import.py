@@ -61,6 +61,7 @@ def test_dry_run_shows_the_ids_and_errors_and_writes_nothing(cm: Session, tmp_pa
     ])
     summary, results = run(cm, path, dry_run=True)
     assert [(r.action, r.name) for r in results] == [("create", "Acme-1"), ("create", "Acme-2"), ("error", None)]
+    assert results[0].messages == ["possible duplicate: a Customer named 'Acme' exists, so this one is 'Acme-1'"]
     assert any("does not exist" in m for m in results[2].messages)
     assert any("negative" in m for m in results[2].messages)  # every error of the row at once
     assert summary.rolled_back and cm.get_count("Customer") == 1
