@@ -112,7 +112,8 @@ def copy_doc(doctype: str, name: str) -> ResponseReturnValue:
 
 
 def _copy_of(data: dict[str, Any], tables: list[str]) -> dict[str, Any]:
-    out = {k: v for k, v in data.items() if v is not None and k not in _NOT_COPIED}
+    """A new document's body: a document's own position (idx) means nothing for a copy; its rows keep theirs."""
+    out = {k: v for k, v in data.items() if v is not None and k not in _NOT_COPIED and k != "idx"}
     for table in tables:
         out[table] = [{k: v for k, v in row.items() if v is not None and k not in _NOT_COPIED}
                       for row in out.get(table) or ()]
