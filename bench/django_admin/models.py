@@ -39,3 +39,13 @@ class Contact(models.Model):
     last_name = models.CharField(max_length=140, blank=True, default="")
     email_id = models.EmailField(blank=True, default="")
     is_primary_contact = models.BooleanField(default=False)
+
+
+class Account(models.Model):
+    """A ledger account, as the import benchmark's Django side writes one per customer."""
+
+    name = models.CharField(max_length=140, primary_key=True)
+    account_name = models.CharField(max_length=140)
+    company = models.CharField(max_length=140)
+    parent_account = models.CharField(max_length=140)
+    account_type = models.CharField(max_length=40, blank=True, default="")
