@@ -266,6 +266,44 @@ def create_pending_accounts(doc: Document, ctx: Session) -> None:
         ctx.conn.execute(rows.update().where(rows.c.name == row.name).values(account=row.account))
 
 
+def create_pending_accounts_many(docs: list[Document], ctx: Session) -> None:
+    """Customer after_insert_many (the data import): the same accounts, as one batch of Account inserts.
+
+    A clash with an existing account fails the batch; the import then inserts its
+    customers one by one, where :func:`create_pending_accounts` names the clash.
+    """
+    planned: list[tuple[Document, Document]] = []  # (the customer's row, its new account)
+    for doc in docs:
+        infos = doc.flags.pending_receivable_companies or {}
+        doc.flags.pending_receivable_companies = None
+        for company, info in infos.items():
+            row = _row_for(doc, company)
+            if not row.account:
+                planned.append((row, ctx.new_doc("Account", _account_values(doc, company, info))))
+    if not planned:
+        return
+    ctx.insert_many([account for _, account in planned])
+    rows = ctx.site.table(ROW_DOCTYPE)
+    for row, account in planned:
+        row.account = account.name
+    ctx.conn.execute(rows.update().where(rows.c.name == sa.bindparam("row")).values(account=sa.bindparam("acc")),
+                     [{"row": row.name, "acc": account.name} for row, account in planned])
+
+
+def _account_values(doc: Document, company: str, info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "account_name": doc.name,
+        "company": company,
+        "parent_account": info["receivables_group"],
+        "is_group": 0,
+        "root_type": "Asset",
+        "account_type": "Receivable",
+        "party_type": doc.doctype,
+        "party": doc.name,
+        "account_currency": info["default_currency"],
+    }
+
+
 def _get_or_create_account(doc: Document, ctx: Session, company: str, info: dict[str, Any],
                            new_party: bool = False) -> str:
     existing = None if new_party else _party_account(ctx, doc.doctype, doc.name, company)
@@ -277,17 +315,7 @@ def _get_or_create_account(doc: Document, ctx: Session, company: str, info: dict
     if not new_party and ctx.exists("Account", wanted):
         raise _error(doc.doctype, "company", "Company", clash, company)
     try:
-        account = ctx.insert("Account", {
-            "account_name": doc.name,
-            "company": company,
-            "parent_account": info["receivables_group"],
-            "is_group": 0,
-            "root_type": "Asset",
-            "account_type": "Receivable",
-            "party_type": doc.doctype,
-            "party": doc.name,
-            "account_currency": info["default_currency"],
-        })
+        account = ctx.insert("Account", _account_values(doc, company, info))
     except DuplicateEntryError:
         # The ID clash is found by the insert itself (one query fewer per new customer).
         raise _error(doc.doctype, "company", "Company", clash, company) from None

@@ -126,6 +126,11 @@ def after_insert(doc: Document, ctx: Session) -> None:
 
 
 @hookimpl
+def after_insert_many(docs: list[Document], ctx: Session) -> None:
+    _accounts.create_pending_accounts_many(docs, ctx)
+
+
+@hookimpl
 def on_update(doc: Document, ctx: Session) -> None:
     _parties.party_updated(doc, ctx)
 

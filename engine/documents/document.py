@@ -40,6 +40,11 @@ class DocumentSession(UnitOfWork, ABC):
     def hook_caller(self, doctype: str, event: str) -> Callable[..., Any] | None:
         """The app's hook caller for ``event`` on ``doctype``, or None when no hook implements it."""
 
+    @abstractmethod
+    def batch_hook_callers(self, doctype: str, event: str) -> tuple[Callable[..., Any] | None,
+                                                                     Callable[..., Any] | None]:
+        """For a batch insert: (``event`` of the modules without ``<event>_many``, ``<event>_many``)."""
+
 
 class Document:
     """A record of a doctype. Field values are attributes: ``doc.customer_name``."""

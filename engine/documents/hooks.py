@@ -135,6 +135,23 @@ class HookRegistry:
         self._callers[key] = found
         return found
 
+    def batch_callers(self, doctype: str, event: str) -> tuple[Callable[..., Any] | None, Callable[..., Any] | None]:
+        """For a batch: (``event`` of the plugins without ``<event>_many``, ``<event>_many``); None where none."""
+        key = (doctype, event + "[batch]")
+        if key in self._callers:
+            return self._callers[key]  # type: ignore[return-value]
+        many_name = event + "_many"
+        many = self.caller(doctype, many_name) if many_name in hookspecs.HOOK_NAMES else None
+        per_doc = self.caller(doctype, event)
+        if many is not None and per_doc is not None:
+            pm = self._managers[doctype]
+            batched = [impl.plugin for impl in getattr(pm.hook, many_name).get_hookimpls()]
+            subset = pm.subset_hook_caller(event, remove_plugins=batched)
+            per_doc = subset if subset.get_hookimpls() else None
+        found = (per_doc, many)
+        self._callers[key] = found  # type: ignore[assignment]
+        return found
+
     def implemented(self, doctype: str) -> list[str]:
         return [e for e in hookspecs.HOOK_NAMES if self.caller(doctype, e) is not None]
 

@@ -92,6 +92,17 @@ def after_insert(doc: Document, ctx: DocumentSession) -> None:
 
 
 @hookspec
+def after_insert_many(docs: list[Document], ctx: DocumentSession) -> None:
+    """After a batch of new documents was written (the data import's bulk path).
+
+    Called once for the batch instead of ``after_insert`` per document, for the module
+    that implements both: do the same work as ``after_insert``, in as few statements as
+    you can (e.g. ``ctx.insert_many`` of the documents ``after_insert`` would create one
+    by one). Raising fails the whole batch, which is then inserted one by one.
+    """
+
+
+@hookspec
 def on_update(doc: Document, ctx: DocumentSession) -> None:
     """Insert (after ``after_insert``) and save of a draft: the rows are written.
 
@@ -203,7 +214,8 @@ def form_context(doc: Document, ctx: DocumentSession) -> dict[str, Any]:
 
 
 #: Hooks that no document operation calls, and who calls them (for the README).
-OTHER_CALLERS = {"default_filters": "the desk's list pages, exports and Link type-ahead",
+OTHER_CALLERS = {"after_insert_many": "insert, in a batch of the data import (instead of after_insert)",
+                 "default_filters": "the desk's list pages, exports and Link type-ahead",
                  "form_context": "the desk's form page"}
 
 HOOK_NAMES: tuple[str, ...] = tuple(

@@ -51,6 +51,7 @@ def rename_doc(ctx: DocumentSession, doctype: str, old: str, new: str) -> Docume
 
 def _write(ctx: DocumentSession, doc: Document, old: str, new: str) -> None:
     site, conn, meta = ctx.site, ctx.conn, doc.meta
+    ctx.forget(None)  # links to it change everywhere
     table = site.table(meta.name)
     values: dict[str, object] = {"name": new, "modified": ctx.now(), "modified_by": ctx.user}
     if meta.is_tree:

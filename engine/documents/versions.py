@@ -69,14 +69,27 @@ def diff(doc: Document, before: Document | None) -> dict[str, Any] | None:
 
 def record(doc: Document, ctx: DocumentSession) -> None:
     """The ``record_version`` step."""
+    row = _version_row(doc, ctx)
+    if row is not None:
+        ctx.conn.execute(ctx.site.insert_statement(VERSION_DOCTYPE), row)
+
+
+def record_many(docs: list[Document], ctx: DocumentSession) -> None:
+    """``record_version`` for a batch of documents: one executemany."""
+    rows = [row for doc in docs if (row := _version_row(doc, ctx)) is not None]
+    if rows:
+        ctx.conn.execute(ctx.site.insert_statement(VERSION_DOCTYPE), rows)
+
+
+def _version_row(doc: Document, ctx: DocumentSession) -> dict[str, Any] | None:
     if not doc.meta.track_changes:
-        return
+        return None
     data = diff(doc, doc.get_doc_before_save())
     if data is None:
-        return
+        return None
     now = doc.get("modified") or ctx.now()
-    ctx.conn.execute(ctx.site.insert_statement(VERSION_DOCTYPE), {
+    return {
         "name": secrets.token_hex(8), "owner": ctx.user, "creation": now, "modified": now,
         "modified_by": ctx.user, "docstatus": 0, "idx": 0,
         "ref_doctype": doc.doctype, "docname": doc.name, "data": data,
-    })
+    }

@@ -59,6 +59,7 @@ def insert(doc: Document, ctx: DocumentSession) -> None:
     """The ``write_insert`` step: the row, then its child rows."""
     meta = doc.meta
     table = ctx.site.table(meta.name)
+    ctx.forget(meta.name)
     _stamp(doc, ctx, ctx.now(), new=True)
     if not doc.get("name"):  # set_name found a problem and check_fields did not report it
         raise ValidationError.from_errors(doc.flags.naming_errors or [
@@ -104,6 +105,32 @@ def insert(doc: Document, ctx: DocumentSession) -> None:
                 raise
             raise _duplicate(meta, doc, column, exc) from exc
     _insert_children(doc, ctx, [(f.name, doc._data.get(f.name) or []) for f in meta.table_fields])
+
+
+def insert_many(docs: list[Document], ctx: DocumentSession) -> None:
+    """``write_insert`` for a batch (:mod:`engine.documents.batch`): one executemany per table.
+
+    A taken ID or unique value raises the database's IntegrityError: the batch is then
+    inserted again one by one, where each document gets its own retry or error.
+    """
+    meta = docs[0].meta
+    ctx.forget(meta.name)
+    now = ctx.now()
+    for doc in docs:
+        _stamp(doc, ctx, now, new=True)
+        if not doc.get("name"):
+            raise ValidationError.from_errors(doc.flags.naming_errors or [
+                FieldError(meta.name, "name", "ID", f"{meta.name}: the document has no ID", None, None, NamingError)])
+        if meta.is_tree:
+            tree.before_write(doc)
+    ctx.conn.execute(ctx.site.insert_statement(meta.name), [_row_values(d) for d in docs])
+    by_doctype: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in docs:
+        for f in meta.table_fields:
+            for row in doc._data.get(f.name) or []:
+                by_doctype[row.meta.name].append(_child_values(doc, row, f.name))
+    for child_doctype, values in by_doctype.items():
+        ctx.conn.execute(ctx.site.table(child_doctype).insert(), values)
 
 
 def _insert_or_nothing(ctx: DocumentSession, doctype: str) -> sa.Insert:
@@ -173,6 +200,7 @@ def _insert_children(doc: Document, ctx: DocumentSession, tables: list[tuple[str
 def update(doc: Document, ctx: DocumentSession) -> None:
     """The ``write_update`` step, with the optimistic-locking check."""
     meta = doc.meta
+    ctx.forget(meta.name)
     before = doc.get_doc_before_save()
     assert before is not None
     read_modified = before.get("modified")
@@ -251,6 +279,7 @@ def _reconcile_children(doc: Document, before: Document, ctx: DocumentSession) -
 def delete(doc: Document, ctx: DocumentSession) -> None:
     """The ``write_delete`` step: child rows, then the row."""
     meta = doc.meta
+    ctx.forget(meta.name)
     for child_doctype in {f.options for f in meta.table_fields}:
         t = ctx.site.table(child_doctype)  # type: ignore[arg-type]
         ctx.conn.execute(t.delete().where(t.c.parent == doc.name, t.c.parenttype == meta.name))

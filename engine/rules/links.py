@@ -103,6 +103,61 @@ def _table_label(doc: Record, row: Record) -> str:
 
 
 def _lookup(ctx: UnitOfWork, wanted: dict[str, list[str]]) -> dict[tuple[str, str], tuple[str, int]]:
+    """Which of the wanted IDs (lower case) exist, with their stored spelling and docstatus.
+
+    One UNION ALL query for all targets; inside ``ctx.memoized()`` only for the IDs not
+    looked up before (see :func:`prefetch`).
+    """
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    missing: dict[str, list[str]] = {}
+    for target, keys in wanted.items():
+        memo = ctx.memo(target)
+        if memo is None:
+            missing[target] = keys
+            continue
+        for key in keys:
+            hit = memo.get(("link", key))
+            if hit is None:
+                missing.setdefault(target, []).append(key)
+            elif hit:
+                found[(target, key)] = hit
+    if missing:
+        queried = _query(ctx, missing)
+        found.update(queried)
+        for target, keys in missing.items():
+            memo = ctx.memo(target)
+            if memo is not None:
+                for key in keys:
+                    memo[("link", key)] = queried.get((target, key), False)
+    return found
+
+
+def prefetch(ctx: UnitOfWork, docs: list[Record]) -> None:
+    """Look up the link values of a whole batch of documents at once (inside ``ctx.memoized()``).
+
+    One query for every target doctype together; each document's own check then finds
+    its values remembered.
+    """
+    wanted: dict[str, set[str]] = defaultdict(set)
+    site = ctx.site
+    for doc in docs:
+        rows: list[Record] = [doc]
+        for _, children in doc.children():
+            rows.extend(children)
+        for row in rows:
+            data = row._data
+            for f in row.meta.link_fields:
+                value = data.get(f.name)
+                if not value or not isinstance(value, str):
+                    continue
+                target = f.options if f.type == "Link" else data.get(f.options)
+                if isinstance(target, str) and target in site.doctypes and not site.doctypes[target].is_child:
+                    wanted[target].add(_key(value))
+    if wanted:
+        _lookup(ctx, {t: sorted(keys) for t, keys in wanted.items()})
+
+
+def _query(ctx: UnitOfWork, wanted: dict[str, list[str]]) -> dict[tuple[str, str], tuple[str, int]]:
     """One UNION ALL query: which of the wanted IDs exist, with their stored spelling."""
     site = ctx.site
     targets = tuple(wanted)

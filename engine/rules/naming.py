@@ -43,7 +43,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from engine.errors import DuplicateEntryError, FieldError, InvalidValueError, MandatoryError, NamingError
+from engine.errors import (
+    DocframeError,
+    DuplicateEntryError,
+    FieldError,
+    InvalidValueError,
+    MandatoryError,
+    NamingError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -146,6 +153,38 @@ def set_name(doc: Record, ctx: UnitOfWork) -> None:
     except _Invalid as problem:
         doc.name = None
         doc.flags.naming_errors = [problem.error]
+
+
+def prefetch(docs: list[Record], ctx: UnitOfWork) -> None:
+    """Whether the IDs a batch's naming rule gives are taken: one query (inside ``ctx.memoized()``).
+
+    Only the field and expression rules ask; :func:`set_name` of each document then
+    finds the answer remembered.
+    """
+    if not docs:
+        return
+    meta = docs[0].meta
+    memo = ctx.memo(meta.name)
+    if memo is None or meta.naming.rule not in ("field", "expression"):
+        return
+    bases: set[str] = set()
+    for doc in docs:
+        if doc.get("name"):
+            continue
+        try:
+            base = _base(doc)
+        except (_Invalid, DocframeError):
+            continue  # set_name reports it
+        if base and ("exists", base.lower()) not in memo:
+            bases.add(base.lower())
+    if not bases:
+        return
+    site = ctx.site
+    t = site.table(meta.name)
+    column = t.c.name if site.ci_names else sa.func.lower(t.c.name)
+    taken = {str(n).lower() for n in ctx.conn.execute(sa.select(t.c.name).where(column.in_(sorted(bases)))).scalars()}
+    for base in bases:
+        memo[("exists", base)] = base in taken
 
 
 def claim_suffix(doc: Record, ctx: UnitOfWork) -> None:

@@ -56,7 +56,12 @@ def check(doc: Record, ctx: UnitOfWork, errors: list[FieldError]) -> None:
         return sa.select(t.c.name, t.c.is_group, t.c[TREE_PATH_COLUMN]).where(site.name_match(t, sa.bindparam("p")))
 
     parent_key = str(parent) if site.ci_names else str(parent).lower()
-    row = ctx.conn.execute(site.statement(("tree_parent", meta.name), build), {"p": parent_key}).first()
+    memo = ctx.memo(meta.name)  # a batch of nodes under the same parent reads it once
+    row = memo.get(("tree_parent", parent_key.lower())) if memo is not None else None
+    if row is None:
+        row = ctx.conn.execute(site.statement(("tree_parent", meta.name), build), {"p": parent_key}).first()
+        if memo is not None and row is not None:
+            memo[("tree_parent", parent_key.lower())] = row
     if row is None:
         return  # reported by the link check
     if doc.name and row.name.lower() == str(doc.name).lower():

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.documents.batch import BatchFailed
+from engine.documents.document import Document
 from engine.errors import DocframeError, DoesNotExistError, InvalidValueError, PermissionError
 from engine.metadata.doctype import DocType, Field
 from engine.rules.permissions import has_permission
@@ -41,6 +43,7 @@ from engine.site.session import Session
 from engine.site.tabular import ImportFileError, open_table
 
 MODES = ("insert", "update", "upsert")
+BULK_SIZE = 500  # documents per batch of the bulk path (Session.insert_many)
 ID_HEADERS = frozenset({"id", "name"})
 _CHILD_LABEL = re.compile(r"^(.*)\s\((.*)\)$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
@@ -236,8 +239,44 @@ class Importer:
     def _batch(self, docs: Iterator[Pending], columns: list[Column], summary: ImportSummary,
                errors: _ErrorFile | None, limit: int | None) -> bool:
         """Import up to ``limit`` documents (all with None); whether more may follow."""
-        for done, pending in enumerate(docs, 1):
-            result = self._one(pending, columns)
+        chunk: list[Pending] = []
+        done = 0
+        for pending in docs:
+            chunk.append(pending)
+            done += 1
+            if len(chunk) >= BULK_SIZE or (limit is not None and done >= limit):
+                self._chunk(chunk, columns, summary, errors)
+                chunk = []
+            if limit is not None and done >= limit:
+                return True
+        if chunk:
+            self._chunk(chunk, columns, summary, errors)
+        return False
+
+    def _chunk(self, chunk: list[Pending], columns: list[Column], summary: ImportSummary,
+               errors: _ErrorFile | None) -> None:
+        """A few hundred documents: the new ones through the bulk path, updates one by one."""
+        results: dict[int, RowResult] = {}
+        creates: list[_Create] = []
+        one_by_one = self.mode != "insert" and _repeats_key(chunk, self.key)
+        for pos, pending in enumerate(chunk):
+            if one_by_one:
+                results[pos] = self._guarded(pending, columns, lambda notes, p=pending: self._apply(p, notes))
+                continue
+            notes: list[str] = []
+            try:
+                values, rows = self._cells(pending, notes)
+                existing = self._existing(values)
+            except DocframeError as exc:
+                results[pos] = self._failure(pending, columns, exc)
+                continue
+            if existing is None and self.mode != "update":
+                creates.append(_Create(pos, pending, self._new_values(values), rows, notes))
+            else:
+                results[pos] = self._guarded(pending, columns, lambda notes, p=pending: self._apply(p, notes))
+        results.update(self._bulk(creates, columns))
+        for pos, pending in enumerate(chunk):
+            result = results[pos]
             summary.counts[result.action] += 1
             if result.action == "error" and errors is not None:
                 errors.write(pending, result)
@@ -245,43 +284,91 @@ class Importer:
                 self.on_row(result)
             if self.on_progress is not None:
                 self.on_progress(len(pending.lines))
-            if limit is not None and done >= limit:
-                return True
-        return False
 
-    def _one(self, pending: Pending, columns: list[Column]) -> RowResult:
-        line = pending.lines[0]
+    def _bulk(self, creates: list[_Create], columns: list[Column]) -> dict[int, RowResult]:
+        """Insert new documents as one batch (Session.insert_many); when one fails, the rest as a
+        batch again and the failed ones one by one, so each gets exactly its own outcome."""
+        if not creates:
+            return {}
+        try:
+            return self._insert_batch(creates)
+        except BatchFailed as failed:
+            if failed.written:
+                return {c.pos: self._guarded(c.pending, columns, c.insert_with(self)) for c in creates}
+            bad = [c for i, c in enumerate(creates) if i in failed.errors]
+            good = [c for i, c in enumerate(creates) if i not in failed.errors]
+        results: dict[int, RowResult] = {}
+        if good:
+            try:
+                results = self._insert_batch(good)
+            except BatchFailed:
+                results = {c.pos: self._guarded(c.pending, columns, c.insert_with(self)) for c in good}
+        for c in bad:
+            results[c.pos] = self._guarded(c.pending, columns, c.insert_with(self))
+        return results
+
+    def _insert_batch(self, creates: list[_Create]) -> dict[int, RowResult]:
+        with self.session.conn.begin_nested():
+            docs = [self.session.new_doc(self.meta.name, c.document_values()) for c in creates]
+            self.session.insert_many(docs)
+        results = {}
+        for c, doc in zip(creates, docs, strict=True):
+            notes = list(c.notes)
+            self._note_duplicate(doc, notes)
+            results[c.pos] = RowResult(c.pending.lines[0], "create", str(doc.name), notes)
+        return results
+
+    def _guarded(self, pending: Pending, columns: list[Column],
+                 work: Callable[[list[str]], tuple[str, str]]) -> RowResult:
+        """One document in its own savepoint: its outcome, or its errors."""
         notes: list[str] = []
         try:
             with self.session.conn.begin_nested():
-                action, name = self._apply(pending, notes)
-            return RowResult(line, action, name, notes)
+                action, name = work(notes)
+            return RowResult(pending.lines[0], action, name, notes)
         except DocframeError as exc:
-            messages = [e.message for e in exc.errors or ()] or [exc.message]
-            bad = {(e.doctype, e.field) for e in exc.errors or () if e.field}
-            by_field = {(None if c.table is None else c.table, c.field): c.header for c in columns}
-            child_of = {f.options: f.name for f in self.meta.table_fields}
-            cols = [by_field.get((None if dt == self.meta.name else child_of.get(dt), f), f) for dt, f in bad]
-            return RowResult(line, "error", pending.values.get("name"), messages, sorted(set(cols)))
+            return self._failure(pending, columns, exc)
+
+    def _failure(self, pending: Pending, columns: list[Column], exc: DocframeError) -> RowResult:
+        messages = [e.message for e in exc.errors or ()] or [exc.message]
+        bad = {(e.doctype, e.field) for e in exc.errors or () if e.field}
+        by_field = {(None if c.table is None else c.table, c.field): c.header for c in columns}
+        child_of = {f.options: f.name for f in self.meta.table_fields}
+        cols = [by_field.get((None if dt == self.meta.name else child_of.get(dt), f), f) for dt, f in bad]
+        return RowResult(pending.lines[0], "error", pending.values.get("name"), messages, sorted(set(cols)))
 
     # ------------------------------------------------------------ one document
-    def _apply(self, pending: Pending, notes: list[str]) -> tuple[str, str]:
+    def _cells(self, pending: Pending, notes: list[str]) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """The document's values and child rows as the fields take them."""
         values = {k: self._value(self.meta, k, v, notes) for k, v in pending.values.items()}
         rows = {t: [{k: self._value(self.child_metas[self._child(t)], k, v, notes) for k, v in r.items()}
                     for r in rs] for t, rs in pending.rows.items()}
+        return values, rows
+
+    def _new_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        if self.mode == "upsert" and self.key == "name" and self.meta.naming.rule != "prompt":
+            values = {k: v for k, v in values.items() if k != "name"}  # a new ID: the naming rule gives it
+        return values
+
+    def _note_duplicate(self, doc: Document, notes: list[str]) -> None:
+        if doc.flags.name_suffixed:
+            notes.append(f"possible duplicate: a {self.meta.name} named {doc.flags.name_base!r} exists, "
+                         f"so this one is {doc.name!r}")
+
+    def _create(self, values: dict[str, Any], rows: dict[str, list[dict[str, Any]]], notes: list[str]) -> str:
+        doc = self.session.insert(self.meta.name, {**values, **_copied(rows)})
+        self._note_duplicate(doc, notes)
+        return str(doc.name)
+
+    def _apply(self, pending: Pending, notes: list[str]) -> tuple[str, str]:
+        values, rows = self._cells(pending, notes)
         existing = self._existing(values)
         if existing is None:
             if self.mode == "update":
                 raise DoesNotExistError(f"{self.meta.name} {values.get('name')!r} not found (update mode needs the "
                                         "ID of an existing document)" if values.get("name") else
                                         f"{self.meta.name}: update mode needs an ID column")
-            if self.mode == "upsert" and self.key == "name" and self.meta.naming.rule != "prompt":
-                values.pop("name", None)  # an ID that does not exist yet: the naming rule gives the new one
-            doc = self.session.insert(self.meta.name, {**values, **rows})
-            if doc.flags.name_suffixed:
-                notes.append(f"possible duplicate: a {self.meta.name} named {doc.flags.name_base!r} exists, "
-                             f"so this one is {doc.name!r}")
-            return "create", str(doc.name)
+            return "create", self._create(self._new_values(values), rows, notes)
         doc = self.session.get_doc(self.meta.name, existing)
         values.pop("name", None)
         changed = any(self._differs(self.meta.fields_by_name[k], doc.get(k), v) for k, v in values.items())
@@ -367,6 +454,45 @@ class Importer:
         if resolved != value:
             notes.append(f"{label}: {value!r} is {target} {resolved!r}")
         return resolved
+
+
+@dataclass
+class _Create:
+    """A row that makes a new document, its values worked out once."""
+
+    pos: int
+    pending: Pending
+    values: dict[str, Any]
+    rows: dict[str, list[dict[str, Any]]]
+    notes: list[str]
+
+    def document_values(self) -> dict[str, Any]:
+        return {**self.values, **_copied(self.rows)}
+
+    def insert_with(self, importer: Importer) -> Callable[[list[str]], tuple[str, str]]:
+        def work(notes: list[str]) -> tuple[str, str]:
+            notes.extend(self.notes)
+            return "create", importer._create(self.values, self.rows, notes)
+        return work
+
+
+def _copied(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Fresh child row dicts (a document takes them over; a retry needs the originals)."""
+    return {t: [dict(r) for r in rs] for t, rs in rows.items()}
+
+
+def _repeats_key(chunk: list[Pending], key: str) -> bool:
+    """Whether two documents of the chunk name the same ID or key (then the second updates the first)."""
+    seen: set[str] = set()
+    for pending in chunk:
+        value = pending.values.get(key)
+        if _empty(value):
+            continue
+        folded = str(value).strip().lower()
+        if folded in seen:
+            return True
+        seen.add(folded)
+    return False
 
 
 class _RollBack(Exception):

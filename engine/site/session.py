@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.documents import lifecycle
+from engine.documents import batch, lifecycle
 from engine.documents.document import Document, DocumentSession
 from engine.documents.hooks import HookRegistry
 from engine.documents.rename import rename_doc
@@ -43,6 +43,10 @@ class Session(DocumentSession):
 
     def hook_caller(self, doctype: str, event: str) -> Callable[..., Any] | None:
         return self.hooks.caller(doctype, event)
+
+    def batch_hook_callers(self, doctype: str, event: str) -> tuple[Callable[..., Any] | None,
+                                                                     Callable[..., Any] | None]:
+        return self.hooks.batch_callers(doctype, event)
 
     @contextmanager
     def _permitted(self, doctype: str, action: str, doc: Document | None = None) -> Iterator[None]:
@@ -113,6 +117,19 @@ class Session(DocumentSession):
 
     def insert(self, doctype: str, values: Mapping[str, Any] | None = None, **kwargs: Any) -> Document:
         return self.new_doc(doctype, values, **kwargs).insert()
+
+    def insert_many(self, docs: Sequence[Document]) -> None:
+        """Insert new documents of one doctype as one batch (the data import's bulk path).
+
+        The same steps and hooks as :meth:`insert` for each document, run step by step
+        over the batch (:mod:`engine.documents.batch`). All or nothing: raises
+        :class:`~engine.documents.batch.BatchFailed`, and the caller rolls back its savepoint.
+        """
+        docs = list(docs)
+        if not docs:
+            return
+        with self._permitted(docs[0].meta.name, "create"):
+            batch.insert_many(docs, self)
 
     def get_doc(self, doctype: str, name: Any, *, for_update: bool = False) -> Document:
         """Load a document and its child rows (the ID matches case-insensitively)."""
@@ -254,8 +271,14 @@ class Session(DocumentSession):
             stmt = site.statement(key, build)
         if permissions.conditions(self, doctype):
             return _SLOW_PATH
+        memo = self.memo(doctype)
+        if memo is not None and (hit := memo.get(key + (name.lower(),), _SLOW_PATH)) is not _SLOW_PATH:
+            return hit
         with self.reading() as conn:
-            return conn.execute(stmt, {"name": name if site.ci_names else name.lower()}).first()
+            row = conn.execute(stmt, {"name": name if site.ci_names else name.lower()}).first()
+        if memo is not None:
+            memo[key + (name.lower(),)] = row
+        return row
 
     def rename_doc(self, doctype: str, old: str, new: str) -> Document:
         """Rename a document and every link to it (one transaction)."""

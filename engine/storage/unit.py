@@ -51,6 +51,8 @@ class UnitOfWork:
         # Per-unit values worked out once (e.g. the user's roles, by engine.rules.permissions),
         # each under a key of the module that owns it; gone with the unit.
         self.cache: dict[Hashable, Any] = {}
+        # Reads remembered while a batch of documents is written (see memoized()): by doctype.
+        self._memo: dict[str, dict[Hashable, Any]] | None = None
 
     # ------------------------------------------------------------ connection
     @property
@@ -109,10 +111,50 @@ class UnitOfWork:
     def now(self) -> dt.datetime:
         return dt.datetime.now()
 
+    # ------------------------------------------------------------ memo
+    @contextmanager
+    def memoized(self) -> Iterator[None]:
+        """Remember reads by ID (``name_exists``, values by ID, link checks) until the block ends.
+
+        For writing a batch of documents (the data import's bulk path): the hooks of
+        each document read the same groups, companies and price lists again and
+        again. A remembered doctype is forgotten as soon as a document of it is
+        written through the lifecycle (:meth:`forget`), so a hook never reads its own
+        batch's stale rows; a write in raw SQL (``ctx.conn``) should call ``forget``.
+        """
+        if self._memo is not None:
+            yield
+            return
+        self._memo = {}
+        try:
+            yield
+        finally:
+            self._memo = None
+
+    def memo(self, doctype: str) -> dict[Hashable, Any] | None:
+        """The remembered reads of a doctype (None outside :meth:`memoized`)."""
+        if self._memo is None:
+            return None
+        return self._memo.setdefault(doctype, {})
+
+    def forget(self, doctype: str | None) -> None:
+        """Documents of ``doctype`` (None: of any doctype) were written: reads remembered about them are stale."""
+        if self._memo is None:
+            return
+        if doctype is None:
+            self._memo.clear()
+        else:
+            self._memo.pop(doctype, None)
+
     # ------------------------------------------------------------ IDs
     def name_exists(self, meta: DocType, name: str) -> bool:
         """Whether an ID is taken, case-insensitively (inside the current transaction)."""
         site = self.site
+        memo = self.memo(meta.name)
+        if memo is not None:
+            hit = memo.get(("exists", name.lower()))
+            if hit is not None:
+                return hit
 
         def build() -> sa.Select:
             t = site.table(meta.name)
@@ -120,4 +162,7 @@ class UnitOfWork:
 
         stmt = site.statement(("name_exists", meta.name), build)
         key = name if site.ci_names else name.lower()
-        return self.conn.execute(stmt, {"name": key}).first() is not None
+        found = self.conn.execute(stmt, {"name": key}).first() is not None
+        if memo is not None:
+            memo[("exists", name.lower())] = found
+        return found

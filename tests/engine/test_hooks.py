@@ -40,7 +40,8 @@ def test_every_hook_is_documented_and_used():
         assert len(doc.split()) >= 8, f"hook {name} needs a docstring saying when it runs"
         assert name in used or name in ("before_rename", "after_rename") or name in hookspecs.OTHER_CALLERS, name
         args = hookspecs.hook_arguments(name)
-        assert args[:2] == ("doc", "ctx") or args == ("ctx",), name  # a doctype-level hook takes only ctx
+        # a document hook takes the doc, a batch hook the docs, a doctype-level hook only ctx
+        assert args[:2] in (("doc", "ctx"), ("docs", "ctx")) or args == ("ctx",), name
 
 
 # ------------------------------------------------------------------ the app's hook modules
