@@ -240,10 +240,8 @@ class Importer:
                errors: _ErrorFile | None, limit: int | None) -> bool:
         """Import up to ``limit`` documents (all with None); whether more may follow."""
         chunk: list[Pending] = []
-        done = 0
-        for pending in docs:
+        for done, pending in enumerate(docs, start=1):
             chunk.append(pending)
-            done += 1
             if len(chunk) >= BULK_SIZE or (limit is not None and done >= limit):
                 self._chunk(chunk, columns, summary, errors)
                 chunk = []

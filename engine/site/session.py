@@ -271,13 +271,13 @@ class Session(DocumentSession):
             stmt = site.statement(key, build)
         if permissions.conditions(self, doctype):
             return _SLOW_PATH
-        memo = self.memo(doctype)
-        if memo is not None and (hit := memo.get(key + (name.lower(),), _SLOW_PATH)) is not _SLOW_PATH:
+        memo, memo_key = self.memo(doctype), (*key, name.lower())
+        if memo is not None and (hit := memo.get(memo_key, _SLOW_PATH)) is not _SLOW_PATH:
             return hit
         with self.reading() as conn:
             row = conn.execute(stmt, {"name": name if site.ci_names else name.lower()}).first()
         if memo is not None:
-            memo[key + (name.lower(),)] = row
+            memo[memo_key] = row
         return row
 
     def rename_doc(self, doctype: str, old: str, new: str) -> Document:
