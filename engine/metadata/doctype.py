@@ -128,6 +128,7 @@ class DocType:
     naming: Naming = field(default_factory=Naming)
     title_field: str | None = None
     search_fields: tuple[str, ...] = ()
+    duplicate_fields: tuple[str, ...] = ()
     sort_field: str = "modified"
     sort_order: str = "desc"
     track_changes: bool = False
@@ -147,6 +148,8 @@ class DocType:
             object.__setattr__(self, "fields", tuple(self.fields))
         if not isinstance(self.search_fields, tuple):
             object.__setattr__(self, "search_fields", tuple(self.search_fields))
+        if not isinstance(self.duplicate_fields, tuple):
+            object.__setattr__(self, "duplicate_fields", tuple(self.duplicate_fields))
         if not isinstance(self.record_rules, tuple):
             object.__setattr__(self, "record_rules", tuple(self.record_rules))
 

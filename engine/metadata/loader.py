@@ -49,6 +49,7 @@ _OPTION_TYPES = frozenset({"Select", "Link", "Table", "Dynamic Link", "Data"})
 _PRECISION_TYPES = frozenset({"Float", "Currency", "Percent"})
 _LENGTH_TYPES = frozenset({"Data", "Select", "Link", "Dynamic Link", "Read Only", "Password",
                            "Small Text", "Text", "Long Text"})
+_DUPLICATE_TYPES = frozenset({"Data", "Link"})
 _UNINDEXABLE = frozenset({"Table", "JSON", "Text", "Long Text", "Small Text", "Password"})
 _DEFAULT_KEYWORDS = {
     "Today": frozenset({"Date", "Datetime"}),
@@ -224,6 +225,7 @@ class MetaLoader:
             name=name, fields=tuple(fields), module=raw.get("module"), description=raw.get("description"),
             naming=Naming(**naming_raw), title_field=raw.get("title_field"),
             search_fields=tuple(raw.get("search_fields") or ()),
+            duplicate_fields=tuple(raw.get("duplicate_fields") or ()),
             sort_field=raw.get("sort_field", "modified"), sort_order=raw.get("sort_order", "desc"),
             track_changes=bool(raw.get("track_changes")), is_tree=is_tree, parent_field=parent_field,
             is_child=bool(raw.get("is_child")), is_submittable=bool(raw.get("is_submittable")),
@@ -328,6 +330,9 @@ class MetaLoader:
         for s in dt.search_fields:
             if s != "name" and (self.unknown(dt, s, with_value=True) or (s in names and names[s].type == "Password")):
                 bad(s, f"search_fields: {s!r} is not a searchable field{_did_you_mean(s, names)}")
+        for s in dt.duplicate_fields:
+            if s not in names or names[s].type not in _DUPLICATE_TYPES:
+                bad(s, f"duplicate_fields: {s!r} is not a Data or Link field{_did_you_mean(s, names)}")
         if dt.is_child:
             given = [k for k in ("is_tree", "is_submittable", "track_changes") if raw.get(k)]
             given += [k for k in ("permissions", "naming", "record_rules") if k in raw]

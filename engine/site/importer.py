@@ -1,7 +1,8 @@
 """The data import tool: CSV or XLSX rows into documents of any doctype, through the document lifecycle.
 
-Every document goes through ``Session.insert`` / ``save`` (naming, every check, every
-hook, flag ``importing``), one savepoint per document so a bad one leaves nothing.
+Every document goes through the lifecycle (naming, every check, every hook, flag
+``importing``): new ones in batches (``Session.insert_many``), updates one by one
+(``save``), each in a savepoint so a bad one leaves nothing.
 
 - Columns match a field's label or name (case-insensitive), ``ID`` or ``name`` the
   document's ID; a child table's field as ``<table>.<field>`` or ``<Label> (<Table label>)``.
@@ -14,7 +15,7 @@ hook, flag ``importing``), one savepoint per document so a bad one leaves nothin
 - ``dry_run``: everything runs in one transaction that is rolled back, so each row's
   outcome (create / update / unchanged / error), the exact ID it gets (``Acme-1``
   suffixes against the database and earlier rows of the file) and every error are
-  what a real run would give.
+  what a real run would give; possible duplicates are flagged (:mod:`engine.site.duplicates`).
 - ``all_or_nothing``: one transaction for the whole file, rolled back if any row
   fails; otherwise each batch commits its good rows and the bad ones are skipped.
   Either way a process killed mid-way leaves its open transaction unwritten.
@@ -39,6 +40,7 @@ from engine.errors import DocframeError, DoesNotExistError, InvalidValueError, P
 from engine.metadata.doctype import DocType, Field
 from engine.rules.permissions import has_permission
 from engine.rules.validation import comparable
+from engine.site import duplicates
 from engine.site.session import Session
 from engine.site.tabular import ImportFileError, open_table
 
@@ -273,6 +275,8 @@ class Importer:
             else:
                 results[pos] = self._guarded(pending, columns, lambda notes, p=pending: self._apply(p, notes))
         results.update(self._bulk(creates, columns))
+        if self.dry_run:
+            self._hint_duplicates([results[pos] for pos in range(len(chunk))])
         for pos, pending in enumerate(chunk):
             result = results[pos]
             summary.counts[result.action] += 1
@@ -282,6 +286,14 @@ class Importer:
                 self.on_row(result)
             if self.on_progress is not None:
                 self.on_progress(len(pending.lines))
+
+    def _hint_duplicates(self, results: list[RowResult]) -> None:
+        """Dry run: flag new documents that look like one stored or earlier in the file."""
+        created = [r for r in results if r.action == "create" and r.name]
+        named = frozenset(r.name for r in created if any(m.startswith("possible duplicate") for m in r.messages))
+        found = duplicates.hints(self.session, self.meta, [r.name for r in created], skip_title=named)
+        for r in created:
+            r.messages.extend(found.get(r.name, ()))
 
     def _bulk(self, creates: list[_Create], columns: list[Column]) -> dict[int, RowResult]:
         """Insert new documents as one batch (Session.insert_many); when one fails, the rest as a

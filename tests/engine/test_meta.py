@@ -336,6 +336,7 @@ def test_dynamic_link_through_a_link_to_doctype_is_valid(tmp_path: Path) -> None
     ({"sort_field": "rows"}, "rows", "sort_field 'rows' is not a field with a value"),
     ({"title_field": "sec"}, "sec", "title_field 'sec' is not a field with a value"),
     ({"search_fields": ["title", "nope"]}, "nope", "search_fields: 'nope' is not a searchable field"),
+    ({"duplicate_fields": ["rows"]}, "rows", "duplicate_fields: 'rows' is not a Data or Link field"),
 ])
 def test_list_settings_must_name_fields(tmp_path: Path, keys: dict[str, Any], field: str, message: str) -> None:
     c = doctype("Customer", fld("title"), fld("sec", "Section Break"),
@@ -549,7 +550,8 @@ def test_metadata_is_immutable() -> None:
 
 # ------------------------------------------------------------------ fuzz
 
-_KEYS = ["name", "fields", "naming", "is_tree", "is_child", "title_field", "search_fields", "sort_field",
+_KEYS = ["name", "fields", "naming", "is_tree", "is_child", "title_field", "search_fields", "duplicate_fields",
+         "sort_field",
          "permissions", "parent_field", "type", "options", "default", "length", "rule", "pattern", "field",
          "depends_on", "fetch_from", "required", "unique", "precision", "bogus"]
 _TYPES = ["Data", "Int", "Link", "Table", "Select", "Dynamic Link", "Check", "Currency", "Date", "Time",
