@@ -201,6 +201,7 @@ class Importer:
         self.on_row, self.on_progress = on_row, on_progress
         self.child_metas = {f.options: session.site.get_meta(f.options) for f in self.meta.table_fields}
         self._titles: dict[tuple[str, str], str | None] = {}
+        self._duplicates: duplicates.DuplicateFinder | None = None  # the dry run's, made at its first batch
 
     # ------------------------------------------------------------ the run
     def run(self, path: Path | str, errors_path: Path | str | None = None) -> ImportSummary:
@@ -291,7 +292,9 @@ class Importer:
         """Dry run: flag new documents that look like one stored or earlier in the file."""
         created = [r for r in results if r.action == "create" and r.name]
         named = frozenset(r.name for r in created if any(m.startswith("possible duplicate") for m in r.messages))
-        found = duplicates.hints(self.session, self.meta, [r.name for r in created], skip_title=named)
+        if self._duplicates is None:
+            self._duplicates = duplicates.DuplicateFinder(self.session, self.meta)
+        found = self._duplicates.hints([r.name for r in created], skip_title=named)
         for r in created:
             r.messages.extend(found.get(r.name, ()))
 

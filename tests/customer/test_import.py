@@ -15,6 +15,7 @@ from openpyxl import Workbook
 
 from engine import Site
 from engine.errors import PermissionError
+from engine.site import importer
 from engine.site.importer import Importer
 from engine.site.session import Session
 from engine.site.tabular import ImportFileError
@@ -67,20 +68,24 @@ def test_dry_run_shows_the_ids_and_errors_and_writes_nothing(cm: Session, tmp_pa
     assert summary.rolled_back and cm.get_count("Customer") == 1
 
 
-def test_dry_run_flags_possible_duplicates_by_tax_id_email_and_near_identical_name(cm: Session, tmp_path: Path):
+def test_dry_run_flags_possible_duplicates_by_tax_id_email_and_near_identical_name(cm: Session, tmp_path: Path,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(importer, "BULK_SIZE", 2)  # earlier rows of the file in earlier batches, and in the same
     cm.insert("Customer", customer_name="ACME, Inc.", tax_id="DE 136 695 976")
     path = write_csv(tmp_path / "c.csv", [
         ["Customer Name", "Tax ID"],
         ["Acme Inc", ""],          # near-identical to the stored one
-        ["Globex", "de 136 695 976"],  # the stored one's tax ID, case aside
+        ["Globex", "DE 136 695 976"],  # the stored one's tax ID
         ["Initech", "US-9"], ["Initrode", "US-9"],  # the same tax ID twice in the file: the second is flagged
-        ["Umbrella", ""],
+        ["Umbrella", ""], ["umbrella."], ["Globex Ltd", ""],
     ])
     _, results = run(cm, path, dry_run=True)
     assert results[0].messages == ["possible duplicate: Customer 'ACME, Inc.' has a near-identical name"]
-    assert results[1].messages == ["possible duplicate: Customer 'ACME, Inc.' has the same Tax ID 'de 136 695 976'"]
+    assert results[1].messages == ["possible duplicate: Customer 'ACME, Inc.' has the same Tax ID 'DE 136 695 976'"]
     assert results[2].messages == [] and results[4].messages == []
     assert results[3].messages == ["possible duplicate: Customer 'Initech' has the same Tax ID 'US-9'"]
+    assert results[5].messages == ["possible duplicate: Customer 'Umbrella' has a near-identical name"]
+    assert results[6].messages == []
     assert all(r.action == "create" for r in results) and cm.get_count("Customer") == 1
     cm.insert("Contact", first_name="Jane", email_id="jane@example.com")
     contacts = write_csv(tmp_path / "p.csv", [["First Name", "Email Address"], ["Janet", "Jane@Example.com"]])
