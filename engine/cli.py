@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -339,7 +340,7 @@ def import_(cfg: Config, doctype: str, file: Path, mode: str | None, key: str | 
     try:
         with site.session(as_user, importing=True) as s, click.progressbar(
                 length=_rows_estimate(file), label=f"Importing {doctype}", show_pos=True,
-                file=click.get_text_stream("stderr")) as bar:
+                file=sys.stderr) as bar:
             importer = Importer(s, doctype, mode=mode or "insert", key=key, dry_run=dry_run,
                                 all_or_nothing=all_or_nothing, replace_children=replace_children,
                                 batch_size=batch_size, on_row=on_row, on_progress=bar.update)
