@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -333,24 +334,40 @@ def import_(cfg: Config, doctype: str, file: Path, mode: str | None, key: str | 
     site = cfg.site()
     shown: list[RowResult] = []
 
+    plain = 0
+
     def on_row(result: RowResult) -> None:
-        if dry_run and len(shown) < DRY_RUN_SHOWN:
+        """A dry run lists every row with an error or a note, and the first rows of the others."""
+        nonlocal plain
+        if not dry_run:
+            return
+        if result.messages or result.action == "error":
+            if len(shown) - plain < DRY_RUN_NOTED:
+                shown.append(result)
+        elif plain < DRY_RUN_SHOWN:
+            plain += 1
             shown.append(result)
 
     try:
         with site.session(as_user, importing=True) as s, click.progressbar(
                 length=_rows_estimate(file), label=f"Importing {doctype}", show_pos=True,
-                file=sys.stderr) as bar:
+                file=sys.stderr, item_show_func=lambda rate: rate) as bar:
+            started = time.monotonic()
+
+            def on_progress(rows: int) -> None:
+                elapsed = time.monotonic() - started
+                bar.update(rows, f"{(bar.pos + rows) / elapsed:,.0f} rows/s" if elapsed > 0 else None)
+
             importer = Importer(s, doctype, mode=mode or "insert", key=key, dry_run=dry_run,
                                 all_or_nothing=all_or_nothing, replace_children=replace_children,
-                                batch_size=batch_size, on_row=on_row, on_progress=bar.update)
+                                batch_size=batch_size, on_row=on_row, on_progress=on_progress)
             summary = importer.run(file, errors_path)
     finally:
         site.dispose()
     for r in shown:
         click.echo(f"  row {r.line:>6}  {r.action:<9} {r.name or '':<30} {'; '.join(r.messages)}")
     if dry_run and summary.documents > len(shown):
-        click.echo(f"  ... {summary.documents - len(shown)} more")
+        click.echo(f"  ... {summary.documents - len(shown)} more not listed")
     rate = summary.rows / summary.seconds if summary.seconds else 0
     counts = ", ".join(f"{n} {k}" for k, n in summary.counts.items())
     verb = "Dry run, nothing written" if dry_run else ("Nothing written (a row failed; --all-or-nothing)"
@@ -365,7 +382,8 @@ def import_(cfg: Config, doctype: str, file: Path, mode: str | None, key: str | 
         raise SystemExit(1)
 
 
-DRY_RUN_SHOWN = 200
+DRY_RUN_SHOWN = 200  # rows without errors or notes listed by a dry run
+DRY_RUN_NOTED = 5_000  # rows with them (all failed rows go to --errors FILE)
 
 
 def _rows_estimate(file: Path) -> int:

@@ -233,6 +233,13 @@ def test_cli_import_export_and_a_kill_mid_way(cm: Session, cm_site: Site, tmp_pa
     done = subprocess.run([*cli, "import", "Customer", str(small), "--dry-run"], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0 and "create    Acme-1" in done.stdout and "Dry run, nothing written" in done.stdout
+    long = write_csv(tmp_path / "long.csv", [["Customer Name", "Customer Group"], *[[f"C{i}", ""] for i in range(250)],
+                                             ["Late", "Nope"]])
+    done = subprocess.run([*cli, "import", "Customer", str(long), "--dry-run"], capture_output=True, text=True,
+                          timeout=120)
+    late = [line for line in done.stdout.splitlines() if "row    252" in line]  # after the first 200: still listed
+    assert late and "error" in late[0] and "does not exist" in late[0], done.stdout[-500:]
+    assert "50 more not listed" in done.stdout
     done = subprocess.run([*cli, "import", "Customer", str(small)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "2 create" in done.stdout and "rows/s" in done.stdout
     out = tmp_path / "out.xlsx"
