@@ -151,7 +151,8 @@ def prefetch(ctx: UnitOfWork, docs: list[Record]) -> None:
                 if not value or not isinstance(value, str):
                     continue
                 target = f.options if f.type == "Link" else data.get(f.options)
-                if isinstance(target, str) and target in site.doctypes and not site.doctypes[target].is_child:
+                if (isinstance(target, str) and target not in VIRTUAL_DOCTYPES and target in site.doctypes
+                        and not site.doctypes[target].is_child):
                     wanted[target].add(_key(value))
     if wanted:
         _lookup(ctx, {t: sorted(keys) for t, keys in wanted.items()})
