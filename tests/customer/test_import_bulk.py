@@ -96,3 +96,13 @@ def test_a_small_bulk_size_gives_the_same_ids(cm: Session, tmp_path: Path, monke
     path = write_csv(tmp_path / "c.csv", [["Customer Name"], *[["Same"]] * 8])
     _, results = run(cm, path)
     assert [r.name for r in results] == ["Same", *[f"Same-{i}" for i in range(1, 8)]]
+
+
+def test_suffixes_continue_across_imports_and_after_a_hand_set_suffix(cm: Session, tmp_path: Path):
+    """The second import finds the counters the first one created; a hand-made ``Same-9`` raises the floor."""
+    path = write_csv(tmp_path / "c.csv", [["Customer Name"], ["Same"], ["Same"], ["Other"], ["Other"]])
+    _, first = run(cm, path)
+    cm.insert("Customer", customer_name="Same-9")
+    _, again = run(cm, path)
+    assert [r.name for r in first] == ["Same", "Same-1", "Other", "Other-1"]
+    assert [r.name for r in again] == ["Same-10", "Same-11", "Other-2", "Other-3"]
