@@ -38,9 +38,7 @@ def check_links(doc: Record, ctx: UnitOfWork, errors: list[FieldError],
     """
     site = ctx.site
     wanted: dict[str, dict[str, list[tuple[Record, Field, int | None]]]] = defaultdict(lambda: defaultdict(list))
-    rows: list[tuple[Record, int | None]] = [(doc, None)]
-    for _, children in doc.children():
-        rows.extend((row, i) for i, row in enumerate(children, 1))
+    rows = _rows(doc)
     for row, idx in rows:
         data = row._data
         bad: set[str] = set()  # this row's fields found wrong here: a Dynamic Link over one is not checked
@@ -50,7 +48,7 @@ def check_links(doc: Record, ctx: UnitOfWork, errors: list[FieldError],
                 continue
             if f.type == "Dynamic Link" and (f.options in bad or (row.doctype, idx, f.options) in skip):
                 continue
-            target = f.options if f.type == "Link" else data.get(f.options)  # type: ignore[arg-type]
+            target = _target(row, f)
             if not target:
                 _fail(errors, doc, row, f, idx, f"{f.label} {value!r} has no document type set", value)
                 continue
@@ -77,6 +75,19 @@ def check_links(doc: Record, ctx: UnitOfWork, errors: list[FieldError],
                     else:
                         row._data[f.name] = hit[0]
     _fetch(doc, rows, ctx)
+
+
+def _rows(doc: Record) -> list[tuple[Record, int | None]]:
+    """The document and its child rows, each with its row number (None for the document)."""
+    rows: list[tuple[Record, int | None]] = [(doc, None)]
+    for _, children in doc.children():
+        rows.extend((row, i) for i, row in enumerate(children, 1))
+    return rows
+
+
+def _target(row: Record, f: Field) -> Any:
+    """The doctype a Link or Dynamic Link value of ``row`` points to."""
+    return f.options if f.type == "Link" else row._data.get(f.options)  # type: ignore[arg-type]
 
 
 def _unchanged(doc: Record, row: Record, fieldname: str, value: Any) -> bool:
@@ -141,16 +152,12 @@ def prefetch(ctx: UnitOfWork, docs: list[Record]) -> None:
     wanted: dict[str, set[str]] = defaultdict(set)
     site = ctx.site
     for doc in docs:
-        rows: list[Record] = [doc]
-        for _, children in doc.children():
-            rows.extend(children)
-        for row in rows:
-            data = row._data
+        for row, _ in _rows(doc):
             for f in row.meta.link_fields:
-                value = data.get(f.name)
+                value = row._data.get(f.name)
                 if not value or not isinstance(value, str):
                     continue
-                target = f.options if f.type == "Link" else data.get(f.options)
+                target = _target(row, f)
                 if (isinstance(target, str) and target not in VIRTUAL_DOCTYPES and target in site.doctypes
                         and not site.doctypes[target].is_child):
                     wanted[target].add(_key(value))

@@ -202,6 +202,7 @@ class Importer:
         self.child_metas = {f.options: session.site.get_meta(f.options) for f in self.meta.table_fields}
         self._titles: dict[tuple[str, str], str | None] = {}
         self._duplicates: duplicates.DuplicateFinder | None = None  # the dry run's, made at its first batch
+        self._suffixed: set[str] = set()  # the current chunk's suffixed IDs (already noted as possible duplicates)
 
     # ------------------------------------------------------------ the run
     def run(self, path: Path | str, errors_path: Path | str | None = None) -> ImportSummary:
@@ -259,6 +260,7 @@ class Importer:
         """A few hundred documents: the new ones through the bulk path, updates one by one."""
         results: dict[int, RowResult] = {}
         creates: list[_Create] = []
+        self._suffixed.clear()
         one_by_one = self.mode != "insert" and _repeats_key(chunk, self.key)
         for pos, pending in enumerate(chunk):
             if one_by_one:
@@ -291,10 +293,9 @@ class Importer:
     def _hint_duplicates(self, results: list[RowResult]) -> None:
         """Dry run: flag new documents that look like one stored or earlier in the file."""
         created = [r for r in results if r.action == "create" and r.name]
-        named = frozenset(r.name for r in created if any(m.startswith("possible duplicate") for m in r.messages))
         if self._duplicates is None:
             self._duplicates = duplicates.DuplicateFinder(self.session, self.meta)
-        found = self._duplicates.hints([r.name for r in created], skip_title=named)
+        found = self._duplicates.hints([r.name for r in created], skip_title=frozenset(self._suffixed))
         for r in created:
             r.messages.extend(found.get(r.name, ()))
 
@@ -307,7 +308,7 @@ class Importer:
             return self._insert_batch(creates)
         except BatchFailed as failed:
             if failed.written:
-                return {c.pos: self._guarded(c.pending, columns, c.insert_with(self)) for c in creates}
+                return self._one_by_one(creates, columns)
             bad = [c for i, c in enumerate(creates) if i in failed.errors]
             good = [c for i, c in enumerate(creates) if i not in failed.errors]
         results: dict[int, RowResult] = {}
@@ -315,10 +316,12 @@ class Importer:
             try:
                 results = self._insert_batch(good)
             except BatchFailed:
-                results = {c.pos: self._guarded(c.pending, columns, c.insert_with(self)) for c in good}
-        for c in bad:
-            results[c.pos] = self._guarded(c.pending, columns, c.insert_with(self))
+                results = self._one_by_one(good, columns)
+        results.update(self._one_by_one(bad, columns))
         return results
+
+    def _one_by_one(self, creates: list[_Create], columns: list[Column]) -> dict[int, RowResult]:
+        return {c.pos: self._guarded(c.pending, columns, c.insert_with(self)) for c in creates}
 
     def _insert_batch(self, creates: list[_Create]) -> dict[int, RowResult]:
         with self.session.conn.begin_nested():
@@ -365,6 +368,7 @@ class Importer:
 
     def _note_duplicate(self, doc: Document, notes: list[str]) -> None:
         if doc.flags.name_suffixed:
+            self._suffixed.add(str(doc.name))
             notes.append(f"possible duplicate: a {self.meta.name} named {doc.flags.name_base!r} exists, "
                          f"so this one is {doc.name!r}")
 
