@@ -21,10 +21,11 @@ from sqlalchemy.engine import make_url
 from engine.documents.hooks import HookRegistry
 from engine.errors import DocframeError, HookError, MetaError
 from engine.metadata.app import App, bundled_app_dir, load_app_doctypes
-from engine.site import auth
+from engine.site import auth, jobs
 from engine.site.demo import demo_files, load_demo, read_demo
 from engine.site.fixtures import fixture_files
 from engine.site.site import Site
+from engine.site.tabular import estimate_rows
 from engine.storage.db import normalize_url
 
 DEMO_DB_FILE = "demo.db"
@@ -324,14 +325,21 @@ def user_api_key(cfg: Config, email: str, revoke: bool) -> None:
               help="Documents per transaction when skipping bad rows.")
 @click.option("--as", "as_user", default="Administrator", show_default=True, metavar="USER",
               help="Import as this user (needs the import permission).")
+@click.option("--background", is_flag=True,
+              help="Queue the import as an Import Job for `docframe worker` (needs DOCFRAME_QUEUE_URL); "
+                   "follow it with `docframe jobs`.")
 @click.pass_obj
 def import_(cfg: Config, doctype: str, file: Path, mode: str | None, key: str | None, dry_run: bool,
             all_or_nothing: bool, replace_children: bool, errors_path: Path | None, batch_size: int,
-            as_user: str) -> None:
+            as_user: str, background: bool) -> None:
     """Import DOCTYPE documents from a CSV or XLSX FILE through the full document lifecycle."""
     from engine.site.importer import Importer, RowResult
 
     site = cfg.site()
+    if background:
+        _queue_import(site, doctype, file, mode=mode or "insert", key=key, dry_run=dry_run,
+                      all_or_nothing=all_or_nothing, replace_children=replace_children, as_user=as_user)
+        return
     shown: list[RowResult] = []
 
     plain = 0
@@ -350,7 +358,7 @@ def import_(cfg: Config, doctype: str, file: Path, mode: str | None, key: str | 
 
     try:
         with site.session(as_user, importing=True) as s, click.progressbar(
-                length=_rows_estimate(file), label=f"Importing {doctype}", show_pos=True,
+                length=estimate_rows(file), label=f"Importing {doctype}", show_pos=True,
                 file=sys.stderr, item_show_func=lambda rate: rate) as bar:
             started = time.monotonic()
 
@@ -382,27 +390,67 @@ def import_(cfg: Config, doctype: str, file: Path, mode: str | None, key: str | 
         raise SystemExit(1)
 
 
+def _queue_import(site: Site, doctype: str, file: Path, *, as_user: str, **options: Any) -> None:
+    try:
+        if not isinstance(site.jobs, jobs.RedisQueue):
+            raise click.UsageError("--background needs a job queue that outlives this command: set "
+                                   "DOCFRAME_QUEUE_URL (e.g. redis://127.0.0.1:6379/0) and run `docframe worker`")
+        if not file.is_file():
+            raise click.BadParameter(f"{file}: no such file", param_hint="FILE")
+        name = jobs.queue_import(site, as_user, doctype, file, file.name, **options)
+    finally:
+        site.dispose()
+    click.echo(f"Queued Import Job {name} ({estimate_rows(file):,} rows) on {site.jobs.label}; "
+               "`docframe jobs` shows its progress.")
+
+
 DRY_RUN_SHOWN = 200  # rows without errors or notes listed by a dry run
 DRY_RUN_NOTED = 5_000  # rows with them (all failed rows go to --errors FILE)
 
 
-def _rows_estimate(file: Path) -> int:
-    """Data rows in the file, for the progress bar (newlines in quoted cells may overcount)."""
-    if file.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            from openpyxl import load_workbook
+@docframe.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty (default: wait for jobs).")
+@click.option("--name", metavar="NAME", help="The worker's name in Redis (default: one RQ makes up).")
+@click.pass_obj
+def worker(cfg: Config, burst: bool, name: str | None) -> None:
+    """Run queued jobs (background imports) from the Redis queue at DOCFRAME_QUEUE_URL.
 
-            book = load_workbook(file, read_only=True)
-            rows = (book.worksheets[0].max_row or 1) - 1
-            book.close()
-            return max(rows, 1)
-        except Exception:  # the importer reports a broken file properly
-            return 1
+    Start as many as the machine has cores, on any host that reaches the database,
+    Redis and the files folder (DOCFRAME_FILES_DIR).
+    """
+    from engine.site.worker import run_worker
+
+    run_worker(cfg.db_url, str(cfg.app_dir), burst=burst, name=name)
+
+
+@docframe.command("jobs")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="How many, newest first.")
+@click.pass_obj
+def jobs_(cfg: Config, limit: int) -> None:
+    """List the newest Import Jobs: status, progress, counts."""
+    site = cfg.site()
     try:
-        with file.open("rb") as f:
-            return max(sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1, 1)
-    except OSError:
-        return 1
+        with site.session() as s:
+            found = s.get_list(jobs.JOB_DOCTYPE, fields=["name"], order_by="creation desc", limit=limit)
+            listed = [(s.get_doc(jobs.JOB_DOCTYPE, row["name"])) for row in found]
+            states = [jobs.progress(site, job) for job in listed]
+    finally:
+        site.dispose()
+    if not listed:
+        click.echo("No import jobs.")
+    for job, p in zip(listed, states, strict=True):
+        if job.status in ("Queued", "Running"):
+            state = f"{job.status} {p.rows_done:,}/{p.rows_total:,} rows"
+            state += f", {p.rate:,.0f} rows/s" if p.rate else ""
+            if p.state == "failed":
+                state += f" (the worker stopped it: {p.error})"
+        elif job.status == "Failed":
+            state = f"Failed: {job.message}"
+        else:
+            state = (f"Done{' (dry run)' if job.dry_run else ''}{' nothing written' if job.rolled_back else ''}: "
+                     f"{job.created} created, {job.updated} updated, {job.unchanged} unchanged, "
+                     f"{job.failed_rows} failed, {job.seconds:.1f} s")
+        click.echo(f"{job.name}  {job.reference_doctype:<16} {job.file_name:<24} {job.owner:<20} {state}")
 
 
 @docframe.command()

@@ -85,6 +85,7 @@ class ImportSummary:
     dry_run: bool
     counts: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "unchanged": 0, "error": 0})
     unknown_columns: list[str] = field(default_factory=list)
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (the file's column, the field it fills)
     rolled_back: bool = False
     seconds: float = 0.0
     rows: int = 0  # file rows read (continuation rows included)
@@ -212,7 +213,8 @@ class Importer:
         if not columns:
             raise ImportFileError(f"{Path(path).name}: no column names a field of {self.meta.name} "
                                   f"(got {', '.join(table.header[:8]) or 'none'})")
-        summary = ImportSummary(self.meta.name, self.mode, self.dry_run, unknown_columns=unknown)
+        summary = ImportSummary(self.meta.name, self.mode, self.dry_run, unknown_columns=unknown,
+                                columns=[(c.header, self._target(c)) for c in columns])
         counter = [0]
         docs = _documents(self.meta, columns, table.rows, counter)
         errors = _ErrorFile(errors_path, table.header) if errors_path else None
@@ -234,6 +236,13 @@ class Importer:
         summary.rows = counter[0]
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _target(self, c: Column) -> str:
+        """What a column fills, as the user reads it: ``Credit Limits: Company`` for a child table's field."""
+        if c.table is None:
+            return "ID" if c.field == "name" else self.meta.label_of(c.field)
+        child = self.child_metas[self._child(c.table)]
+        return f"{self.meta.label_of(c.table)}: {'ID' if c.field == 'name' else child.label_of(c.field)}"
 
     def _batch_committed(self, docs: Iterator[Pending], columns: list[Column], summary: ImportSummary,
                          errors: _ErrorFile | None) -> bool:

@@ -8,6 +8,9 @@ Nothing is created at import time.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ import sqlalchemy as sa
 
 from engine.documents.hooks import HookRegistry
 from engine.metadata.app import App, bundled_app_dir, load_app_doctypes
+from engine.site import jobs
 from engine.site.fixtures import install_fixtures
 from engine.site.session import Session
 from engine.site.token_cache import VerifiedSecrets
@@ -25,12 +29,20 @@ from engine.storage.store import Store
 class Site(Store):
     """The engine for one app and one database."""
 
-    def __init__(self, db_url: str | None = None, app_dir: Path | str | None = None, **engine_kwargs: Any):
+    def __init__(self, db_url: str | None = None, app_dir: Path | str | None = None, *,
+                 files_dir: Path | str | None = None, queue_url: str | None = None, **engine_kwargs: Any):
+        """``files_dir``: where uploaded files are kept (default: env ``DOCFRAME_FILES_DIR``, else
+        beside a SQLite database file, else in the system's temporary folder); ``queue_url``:
+        the Redis of the background job queue (default: env ``DOCFRAME_QUEUE_URL``; none: jobs
+        run on a thread of this process), see :mod:`engine.site.jobs`."""
         app = App(Path(app_dir).resolve() if app_dir else bundled_app_dir())
         super().__init__(app, load_app_doctypes(app.root), db_url, **engine_kwargs)
         self.hooks = HookRegistry(self.doctypes)
         self.hooks.load_folder(app.hooks_dir)
         self.verified_secrets = VerifiedSecrets()  # API secrets already checked (engine.site.auth)
+        self.files_dir = Path(files_dir or os.environ.get("DOCFRAME_FILES_DIR") or _default_files_dir(self.engine.url))
+        self.jobs = jobs.make_queue(self, queue_url or os.environ.get("DOCFRAME_QUEUE_URL") or None,
+                                    os.environ.get("DOCFRAME_QUEUE_NAME") or None)
 
     def session(self, user: str = "Administrator", *, conn: sa.Connection | None = None, **flags: Any) -> Session:
         """A Session for ``user`` with ``flags`` (e.g. ``ignore_permissions=True``).
@@ -39,6 +51,11 @@ class Site(Store):
         request checked its credentials on.
         """
         return Session(self, self.hooks, user, flags, conn)
+
+    def dispose(self) -> None:
+        """Wait for this process's running jobs, then close the database connections."""
+        self.jobs.close()
+        super().dispose()
 
     def migrate(self, *, dry_run: bool = False, force: bool = False) -> sync.Plan:
         """Bring the schema in line with the YAML, then install the app's missing standard records.
@@ -50,3 +67,11 @@ class Site(Store):
         with self.session(ignore_permissions=True) as session:
             plan.installed = install_fixtures(session, dry_run=dry_run)
         return plan
+
+
+def _default_files_dir(url: sa.URL) -> Path:
+    """Beside a SQLite file (``site.db`` keeps its files in ``site.files``), else a folder per database."""
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).resolve().with_suffix(".files")  # type: ignore[arg-type]
+    digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"docframe-files-{digest}"

@@ -58,6 +58,8 @@ def create_app(site: Site | None = None, config: Mapping[str, Any] | None = None
         RATELIMIT_TOKEN_FAILURES_PER_IP="60 per minute",
         TRUSTED_PROXIES=int(os.environ.get("DOCFRAME_TRUSTED_PROXIES") or 0),
         # /api/openapi.json and /api/docs: metadata only (no records); "0" makes them need a login.
+        # A desk import of more rows than this runs as a background job (engine.site.jobs).
+        DESK_IMPORT_BACKGROUND_ROWS=int(os.environ.get("DOCFRAME_IMPORT_BACKGROUND_ROWS") or 5_000),
         API_DOCS_PUBLIC=os.environ.get("DOCFRAME_API_DOCS_PUBLIC", "1").strip().lower() not in ("0", "false", "no"),
     )
     app.config.update(config or {})

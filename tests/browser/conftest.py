@@ -27,6 +27,7 @@ AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 DEMO_PASSWORD = "admin"
+BACKGROUND_ROWS = 100
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -71,7 +72,8 @@ def demo(browser_tools: None, tmp_path_factory: pytest.TempPathFactory,
     liveserver.docframe("demo", "--db", str(db), "--no-serve", cwd=folder, timeout=300)
     port = liveserver.free_port()
     cmd = [*liveserver.DOCFRAME, "--db", f"sqlite:///{db}", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with liveserver.serving("docframe serve", cmd, port, folder / "serve.log", cwd=folder) as server, \
+    env = {"DOCFRAME_IMPORT_BACKGROUND_ROWS": str(BACKGROUND_ROWS)}  # a test's larger file goes to a job
+    with liveserver.serving("docframe serve", cmd, port, folder / "serve.log", cwd=folder, env=env) as server, \
             liveserver.log_on_failure(request.config, server, "demo"):
         yield Demo(server.url, f"sqlite:///{db}")
 

@@ -209,3 +209,42 @@ def test_keyboard_moves_through_list_rows_and_grid_cells(page):
     assert page.locator("[name='price_lists-2-price_list']").evaluate("el => el === document.activeElement")
     page.keyboard.press("/")  # typing in a field is typing, not a shortcut
     assert page.input_value("[name='price_lists-2-price_list']") == "/"
+
+
+def test_import_a_file_dry_run_first_then_a_large_one_in_the_background(page, tmp_path, screenshot, check_a11y):
+    login(page)
+    tag = uuid.uuid4().hex[:6]
+    small = tmp_path / "small.csv"
+    small.write_text(f"Customer Name,Customer Group\nImport {tag},\nImport {tag},\nBad {tag},No Such Group\n", "utf-8")
+    page.goto("/app/customer")
+    page.click("a.btn:has-text('Import')")
+    page.set_input_files("#import-file", str(small))
+    page.click("button[value=dry_run]")
+    rows = page.locator("table.import-rows tbody tr")
+    expect(rows).to_have_count(3)
+    assert re.search(rf"create\s+Import {tag}-1\s+possible duplicate", rows.nth(1).inner_text())
+    assert "does not exist" in rows.nth(2).inner_text()
+    assert page.is_visible("a:has-text('Download the failed rows')")
+    screenshot(page, "20-import-dry-run")
+    _a11y_clean(check_a11y, page)
+    page.set_input_files("#import-file", str(small))
+    page.once("dialog", lambda d: d.accept())
+    page.click("button[value=import]")
+    expect(page.locator(".import-result h2")).to_have_text("Imported small.csv")
+    # a file above the background threshold goes to a job; its page follows it to the end
+    big = tmp_path / "big.csv"
+    big.write_text("Customer Name\n" + "".join(f"Bulk {tag} {i:04d}\n" for i in range(1500)), "utf-8")
+    page.set_input_files("#import-file", str(big))
+    page.once("dialog", lambda d: d.accept())
+    page.click("button[value=import]")
+    page.wait_for_url(re.compile(r"/app/customer/-/import/IMP-\d{4}-\d{5}$"))
+    screenshot(page, "21-import-job")
+    expect(page.locator(".import-job")).to_have_attribute("data-job-status", "Done", timeout=60_000)
+    expect(page.locator(".import-result h2")).to_have_text("Imported big.csv")
+    assert "1500 create" in page.inner_text(".import-result .list-count")
+    assert not page.locator("meta[http-equiv=refresh]").count()
+    screenshot(page, "22-import-job-done")
+    _a11y_clean(check_a11y, page)
+    page.goto(f"/app/customer?q=Bulk%20{tag}")
+    assert "of 1500" in page.inner_text(".list-count") or "1500" in page.inner_text("main")
+    assert not page.js_errors

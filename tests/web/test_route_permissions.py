@@ -12,9 +12,11 @@ from __future__ import annotations
 import io
 import json
 import re
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import PermissionError
 from engine.rules.permissions import ADMINISTRATOR, has_permission
+from engine.site import jobs
 from engine.site.auth import generate_api_key
 from engine.web.method import METHODS
 from tests.web.conftest import WebEnv
@@ -177,6 +180,11 @@ def _desk_cases(walk: Walk) -> Iterator[Case]:
         yield Case("import dry run", "POST", f"/app/{s}/-/import", ("desk", ("perm", dt, "import", None)),
                    {"data": {"action": "dry_run", "file": (io.BytesIO(f"{header}\n".encode()), "walk.csv")},
                     "content_type": "multipart/form-data"})
+        if dt == "Customer":  # a background import's page and failed rows: Administrator's job
+            job = _import_job(walk)
+            for label, url in (("import job", f"/app/{s}/-/import/{job}"),
+                               ("import job errors", f"/app/{s}/-/import/{job}/errors.csv")):
+                yield Case(label, "GET", url, ("desk", ("perm", "Import Job", "read", None)))
         yield Case("new form", "GET", f"/app/{s}/new", ("desk", ("perm", dt, "create", None)))
         name = walk.throwaway(dt)
         yield Case("form", "GET", f"/app/{s}/{_q(name)}", ("desk", ("perm", dt, "read", name)))
@@ -189,6 +197,15 @@ def _desk_cases(walk: Walk) -> Iterator[Case]:
                    {"data": {"action": "save", **CHANGE[dt]}})
         yield Case("bulk delete", "POST", f"/app/{s}/-/delete", ("desk", ("perm", dt, "delete", None)),
                    {"data": {"names": [walk.throwaway(dt)]}})
+
+
+def _import_job(walk: Walk) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "walk.csv"
+        path.write_text("Customer Name,Customer Group\nWalk Job,No Such Group\n", "utf-8")
+        name = jobs.queue_import(walk.web.site, ADMINISTRATOR, "Customer", path, "walk.csv")
+    walk.web.site.jobs.wait(60)
+    return name
 
 
 def _q(text: str) -> str:

@@ -209,7 +209,7 @@ def list_view_max() -> int:
 
 @bp.route("/app/<doctype_slug>/-/import", methods=["GET", "POST"])
 def import_page(doctype_slug: str) -> ResponseReturnValue:
-    """Upload, mapping, dry run and import (needs the import permission)."""
+    """Upload, mapping, dry run and import (needs the import permission); a large file goes to a job."""
     session = db_session()
     meta = _meta(doctype_slug)
     _require(session, meta, "import")
@@ -218,10 +218,32 @@ def import_page(doctype_slug: str) -> ResponseReturnValue:
     else:
         page = import_view.run(session, meta, slug(meta.name), request.files.get("file"),
                                request.form.get("mode", "insert"), request.form.get("key", "").strip(),
-                               bool(request.form.get("all_or_nothing")), request.form.get("action") != "import")
+                               bool(request.form.get("all_or_nothing")), request.form.get("action") != "import",
+                               int(current_app.config["DESK_IMPORT_BACKGROUND_ROWS"]))
+        if page.job:
+            return redirect(f"/app/{slug(meta.name)}/-/import/{quote(page.job)}", 303)
     crumbs = [NavItem("Home", "/app"), NavItem(meta.name, f"/app/{slug(meta.name)}"), NavItem("Import", "")]
     f = frame(session, csrf.token(), f"Import {meta.name}", crumbs, current=meta.name)
     return _html(pages.render_page("import.html", meta.name, frame=f, page=page), 417 if page.error else 200)
+
+
+@bp.route("/app/<doctype_slug>/-/import/<job>")
+def import_job_page(doctype_slug: str, job: str) -> ResponseReturnValue:
+    """A background import: its progress while it runs (the page reloads itself), then its result."""
+    session = db_session()
+    meta = _meta(doctype_slug)
+    page = import_view.job_page(session, meta, slug(meta.name), job)
+    crumbs = [NavItem("Home", "/app"), NavItem(meta.name, f"/app/{slug(meta.name)}"),
+              NavItem("Import", f"/app/{slug(meta.name)}/-/import"), NavItem(job, "")]
+    f = frame(session, csrf.token(), f"Import Job {job}", crumbs, current=meta.name)
+    return _html(pages.render_page("import_job.html", meta.name, frame=f, page=page))
+
+
+@bp.route("/app/<doctype_slug>/-/import/<job>/errors.csv")
+def import_job_errors(doctype_slug: str, job: str) -> ResponseReturnValue:
+    session = db_session()
+    path = import_view.errors_file(session, _meta(doctype_slug), job)
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"{job}-errors.csv")
 
 
 # ------------------------------------------------------------------ forms
