@@ -110,7 +110,7 @@ def test_an_unreachable_queue_fails_the_job_with_a_clear_error(cm: Session, cm_s
     path = write_csv(tmp_path / "c.csv", [["Customer Name"], ["Acme"]])
     site = Site(cm_site.engine.url.render_as_string(hide_password=False), REPO_ROOT, files_dir=tmp_path / "f")
     try:
-        with pytest.raises(jobs.ServiceUnavailableError, match="the job queue at redis://127.0.0.1:1/0"):
+        with pytest.raises(jobs.ServiceUnavailableError, match=r"the job queue at redis://127\.0\.0\.1:1/0"):
             jobs.queue_import(site, "Administrator", "Customer", path, "c.csv")
     finally:
         site.dispose()
