@@ -22,6 +22,11 @@ def price_lists(cm: Session, *names: str, **values: object) -> None:
         cm.insert("Price List", {"price_list_name": n, **values})
 
 
+def items(cm: Session, *codes: str) -> None:
+    for code in codes:
+        cm.insert("Item", item_code=code, item_group="All Item Groups")
+
+
 def pl_rows(*names: str) -> list[dict[str, str]]:
     return [{"price_list": n} for n in names]
 
@@ -89,6 +94,7 @@ def test_price_for_item_is_the_first_list_in_the_chain_with_a_price(cm: Session,
     cm.insert("Customer Group", customer_group_name="Retail", parent_customer_group="All Customer Groups",
               price_lists=pl_rows("Group List"))
     cm.insert("Customer", customer_name="Acme", customer_group="Retail", price_lists=pl_rows("Cust"))
+    items(cm, "WIDGET", "GADGET", "BOLT")
     cm.insert("Item Price", item_code="WIDGET", price_list="Cust", price_list_rate=9)
     cm.insert("Item Price", item_code="WIDGET", price_list="Group List", price_list_rate=10)
     cm.insert("Item Price", item_code="GADGET", price_list="Group List", price_list_rate=20)
@@ -101,6 +107,7 @@ def test_price_for_item_is_the_first_list_in_the_chain_with_a_price(cm: Session,
 
 def test_one_item_price_per_item_and_list(cm: Session) -> None:
     price_lists(cm, "Cust")
+    items(cm, "WIDGET", "NUT")
     p = cm.insert("Item Price", item_code="WIDGET", price_list="Cust", price_list_rate=9)
     with pytest.raises(ValidationError, match="Item Code 'WIDGET' already has a price in Price List 'Cust'"):
         cm.insert("Item Price", item_code="WIDGET", price_list="Cust", price_list_rate=8)

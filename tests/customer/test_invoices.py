@@ -1,0 +1,196 @@
+"""Sales invoices: filled from the customer, refused with the rule and figures, posted to the ledger, credit-limited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+
+from engine import Site
+from engine.errors import DocframeError, ValidationError
+from engine.site.session import Session
+from tests.customer.conftest import app_module
+
+POSTING = dt.date(2026, 1, 30)
+LINK = [{"link_doctype": "Customer", "link_name": "Acme"}]
+PLACE = {"address_line1": "1 Main St", "city": "Springfield", "country": "United States"}
+
+
+@pytest.fixture
+def books(cm: Session) -> Session:
+    """A company (with its chart), items priced in the standard list, and customer Acme with a limit of 1,000."""
+    cm.insert("Company", company_name="Docframe Inc", abbr="DI", default_currency="USD")
+    cm.set_value("Price List", "Standard Selling", {"currency": "USD"})
+    cm.insert("Item Group", item_group_name="Products", parent_item_group="All Item Groups")
+    for code, rate in (("WIDGET", 100), ("GADGET", 250)):
+        cm.insert("Item", item_code=code, item_name=code.title(), item_group="Products")
+        cm.insert("Item Price", item_code=code, price_list="Standard Selling", price_list_rate=rate)
+    cm.insert("Customer", customer_name="Acme", company="Docframe Inc", payment_deadline="Fixed days", credit_days=30,
+              credit_limits=[{"company": "Docframe Inc", "credit_limit": 1000}])
+    return cm
+
+
+def invoice(cm: Session, *lines: tuple[str, float], customer: str = "Acme", **values: object):
+    return cm.insert("Sales Invoice", {"customer": customer, "company": "Docframe Inc", "posting_date": POSTING,
+                                       "items": [{"item_code": c, "qty": q} for c, q in lines], **values})
+
+
+def gl(cm: Session, voucher: str) -> list[tuple[str, Decimal, Decimal, int]]:
+    rows = cm.get_list("GL Entry", fields=["account", "debit", "credit", "is_cancelled"],
+                       filters={"voucher_no": voucher}, order_by="account asc, debit asc")
+    return [(r["account"], r["debit"], r["credit"], r["is_cancelled"]) for r in rows]
+
+
+def refused(words: list[str], action) -> DocframeError:
+    with pytest.raises(DocframeError) as exc:
+        action()
+    for w in words:
+        assert w in exc.value.message, (w, exc.value.message)
+    return exc.value
+
+
+def test_a_new_invoice_is_filled_from_its_customer_and_says_where_from(books: Session):
+    cm = books
+    cm.insert("Sales Partner", partner_name="Resell Co", commission_rate=5)
+    cm.insert("Sales Person", sales_person_name="Ann", parent_sales_person="Sales Team")
+    acme = cm.get_doc("Customer", "Acme")
+    acme.default_sales_partner = "Resell Co"
+    acme.sales_team = [{"sales_person": "Ann", "allocated_percentage": 100, "commission_rate": 2}]
+    acme.save()
+    cm.insert("Contact", first_name="Jane", last_name="Doe", links=LINK)
+    cm.insert("Address", address_title="HQ", address_type="Billing", links=LINK, **PLACE)
+    inv = invoice(cm, ("WIDGET", 3), ("GADGET", 1))
+    assert (inv.price_list, inv.currency, inv.contact_person, inv.billing_address) == \
+        ("Standard Selling", "USD", "Jane Doe", "HQ-Billing")
+    assert inv.due_date == dt.date(2026, 3, 1)  # 30 days after 30 January: across the end of February
+    assert [(r.item_name, r.item_group, r.rate, r.amount, r.price_list) for r in inv.items] == [
+        ("Widget", "Products", Decimal("100"), Decimal("300"), "Standard Selling"),
+        ("Gadget", "Products", Decimal("250"), Decimal("250"), "Standard Selling")]
+    assert inv.grand_total == Decimal("550") and inv.total_commission == Decimal("27.5")
+    assert inv.sales_partner == "Resell Co" and [r.sales_person for r in inv.sales_team] == ["Ann"]
+    assert inv.income_account == "Sales - DI"
+    sources = inv.defaults_source
+    assert sources["price_list"]["source"] == "system" and sources["due_date"]["source"] == "customer"
+    assert sources["contact_person"]["source"] == "primary contact of Acme"
+    # a later posting date moves the due date the rule gave; a due date set by hand stays
+    inv.posting_date = dt.date(2024, 1, 30)
+    inv.save()
+    assert inv.due_date == dt.date(2024, 2, 29)  # a leap year
+    inv.due_date = dt.date(2024, 4, 15)
+    inv.posting_date = dt.date(2024, 2, 1)
+    inv.save()
+    assert inv.due_date == dt.date(2024, 4, 15) and inv.defaults_source["due_date"]["source"] == "set by hand"
+    # a hand-set rate is kept
+    hand = invoice(cm, ("WIDGET", 2))
+    hand.items[0].rate = 90
+    hand.save()
+    assert hand.items[0].amount == Decimal("180") and hand.grand_total == Decimal("180")
+
+
+def test_submit_posts_to_the_customers_receivable_account_and_cancel_reverses(books: Session):
+    invoicing = app_module("_invoicing")
+    cm = books
+    inv = invoice(cm, ("WIDGET", 4))
+    assert gl(cm, inv.name) == []  # a draft posts nothing
+    inv.submit()
+    assert inv.debit_to == "Acme - DI" and inv.outstanding_amount == Decimal("400")
+    assert gl(cm, inv.name) == [("Acme - DI", Decimal("400"), Decimal("0"), 0),
+                                ("Sales - DI", Decimal("0"), Decimal("400"), 0)]
+    assert invoicing.receivable_balance(cm, "Acme", "Docframe Inc") == Decimal("400")
+    inv.cancel()
+    assert gl(cm, inv.name) == [("Acme - DI", Decimal("0"), Decimal("400"), 1),
+                                ("Acme - DI", Decimal("400"), Decimal("0"), 1),
+                                ("Sales - DI", Decimal("0"), Decimal("400"), 1),
+                                ("Sales - DI", Decimal("400"), Decimal("0"), 1)]
+    assert invoicing.receivable_balance(cm, "Acme") == Decimal("0")
+
+
+def test_the_ledger_is_immutable(books: Session):
+    cm = books
+    inv = invoice(cm, ("WIDGET", 1))
+    inv.submit()
+    name = cm.get_list("GL Entry", filters={"voucher_no": inv.name, "account": "Acme - DI"}, pluck="name")[0]
+    line = cm.get_doc("GL Entry", name)
+    line.debit = 1
+    refused(["GL Entry", "cannot be changed: the ledger is immutable", inv.name], line.save)
+    refused(["cannot be deleted"], lambda: cm.delete_doc("GL Entry", name))
+    assert cm.get_doc("GL Entry", name).debit == Decimal("100")
+
+
+def test_the_credit_limit_holds_with_the_figures_and_a_controller_may_override(books: Session, cm_site: Site):
+    cm = books
+    invoice(cm, ("WIDGET", 6)).submit()
+    over = invoice(cm, ("WIDGET", 5))
+    refused(["credit limit exceeded for Customer 'Acme' in company 'Docframe Inc'", "balance 600.00",
+             "this invoice 500.00", "= 1,100.00", "over 1,000.00 (the customer's own limit)"], over.submit)
+    assert cm.get_doc("Sales Invoice", over.name).docstatus == 0 and gl(cm, over.name) == []
+    cm.insert("User", name="cc@example.com", email="cc@example.com",
+              roles=[{"role": "Credit Controller"}, {"role": "Accounts User"}])
+    with cm_site.session("cc@example.com") as controller:
+        doc = controller.get_doc("Sales Invoice", over.name)
+        refused(["enter a Credit Limit Override Reason"], doc.submit)
+        doc = controller.get_doc("Sales Invoice", over.name)
+        doc.credit_override_reason = "Paid by wire today, not yet booked"
+        doc.save()
+        doc.submit()
+    assert cm.get_doc("Sales Invoice", over.name).docstatus == 1 and len(gl(cm, over.name)) == 2
+    # the group's limit when the customer has none, then the company's global limit
+    cm.insert("Customer Group", customer_group_name="Small", parent_customer_group="All Customer Groups",
+              credit_limits=[{"company": "Docframe Inc", "credit_limit": 200}])
+    cm.insert("Customer", customer_name="Tiny", customer_group="Small", company="Docframe Inc")
+    refused(["over 200.00 (the limit of 'customer group Small')"], invoice(cm, ("GADGET", 1), customer="Tiny").submit)
+    cm.set_value("Company", "Docframe Inc", {"credit_limit": 50})
+    cm.insert("Customer", customer_name="Walk-in Co", company="Docframe Inc")
+    refused(["over 50.00 (the company's global limit)"], invoice(cm, ("WIDGET", 1), customer="Walk-in Co").submit)
+
+
+def test_bad_invoices_are_refused_naming_the_rule(books: Session):
+    cm = books
+    jane = cm.insert("Customer", customer_type="Individual", first_name="Jane", last_name="Roe", works_at="Acme")
+    refused(["Customer 'Jane Roe' cannot be invoiced", "works at 'Acme'"],
+            lambda: invoice(cm, ("WIDGET", 1), customer=jane.name))
+    refused(["row 1 of Items: Quantity must be greater than 0 (got -2"], lambda: invoice(cm, ("WIDGET", -2)))
+    cm.insert("Address", address_title="Dock", address_type="Office", site_number="D1", site_purpose="Ship-To",
+              links=LINK, **PLACE)
+    refused(["Billing Address 'Dock-Office' is a Ship-To site and cannot be the billing address"],
+            lambda: invoice(cm, ("WIDGET", 1), billing_address="Dock-Office"))
+    cm.insert("Price List", price_list_name="Euro List", currency="EUR")
+    refused(["Currency USD does not match Price List 'Euro List', which is in EUR"],
+            lambda: invoice(cm, ("WIDGET", 1), price_list="Euro List", currency="USD"))
+    cm.insert("Item", item_code="UNPRICED", item_group="Products")
+    refused(["Item 'UNPRICED' has no price in the customer's price lists"], lambda: invoice(cm, ("UNPRICED", 1)))
+    assert cm.get_count("Sales Invoice") == 0 and cm.get_count("GL Entry") == 0
+    cm.set_value("Company", "Docframe Inc", {"require_customer_association": 1})
+    cm.insert("Customer", customer_name="Loner")
+    refused(["Customer 'Loner' has no account association with company 'Docframe Inc'"],
+            lambda: invoice(cm, ("WIDGET", 1), customer="Loner"))
+
+
+@pytest.mark.slow
+def test_concurrent_submits_cannot_both_slip_under_the_limit(books: Session, cm_site: Site):
+    cm = books
+    first, second = invoice(cm, ("WIDGET", 6)).name, invoice(cm, ("WIDGET", 6)).name  # 600 each; the limit is 1,000
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def submit(name: str) -> None:
+        with cm_site.session() as s:
+            doc = s.get_doc("Sales Invoice", name)
+            barrier.wait(10)
+            try:
+                doc.submit()
+                outcomes[name] = "submitted"
+            except ValidationError as exc:
+                outcomes[name] = exc.message
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(o == "submitted" for o in outcomes.values()) == [False, True], outcomes
+    refusal = next(o for o in outcomes.values() if o != "submitted")
+    assert "balance 600.00 + this invoice 600.00 = 1,200.00, over 1,000.00" in refusal
+    assert cm.get_count("GL Entry") == 2
