@@ -9,7 +9,8 @@
 - :func:`validate`: the rules and figures a bad invoice is refused with.
 - :func:`check_credit` (before_submit): the customer's limit in the company under a
   lock of the customer's row, so concurrent submits queue and cannot all slip under.
-- :func:`post` / :func:`reverse` (on_submit / before_cancel): the GL entries.
+- :func:`post` / :func:`before_cancel`: the GL entries (:mod:`._ledger`); an invoice with a
+  payment allocated to it cannot be cancelled.
 """
 
 from __future__ import annotations
@@ -18,26 +19,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-
 from engine import Document, Session
 from engine.errors import FieldError, ValidationError
 
-from . import _accounts, _defaults, _parties, _selling
+from . import _accounts, _defaults, _ledger, _parties, _selling
 
 DOCTYPE = "Sales Invoice"
 FILLED = ("price_list", "currency", "due_date", "contact_person", "billing_address", "shipping_address",
           "sales_partner")
 CREDIT_CONTROLLER = "Credit Controller"
-CENT = Decimal("0.01")
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENT)
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value:,.2f}"
 
 
 # ------------------------------------------------------------------ filling
@@ -53,11 +43,12 @@ def fill(doc: Document, ctx: Session) -> None:
             found = _price(ctx, doc, row.item_code)
             if found is not None:
                 row.price_list, row.rate = found
-        row.amount = _money(Decimal(str(row.qty or 0)) * _money(row.rate)) if row.rate not in (None, "") else None
-    doc.grand_total = sum((_money(r.amount) for r in doc.items or []), Decimal(0))
+        priced = row.rate not in (None, "")
+        row.amount = _ledger.money(Decimal(str(row.qty or 0)) * _ledger.money(row.rate)) if priced else None
+    doc.grand_total = sum((_ledger.money(r.amount) for r in doc.items or []), Decimal(0))
     rate = ctx.get_value("Sales Partner", doc.sales_partner, "commission_rate") if doc.sales_partner else None
     doc.commission_rate = rate
-    doc.total_commission = _money(doc.grand_total * Decimal(str(rate)) / 100) if rate is not None else None
+    doc.total_commission = _ledger.money(doc.grand_total * Decimal(str(rate)) / 100) if rate is not None else None
 
 
 def _fill_defaults(doc: Document, ctx: Session) -> None:
@@ -168,54 +159,30 @@ def _check_contact(doc: Document, ctx: Session, errors: list[FieldError]) -> Non
 
 
 # ------------------------------------------------------------------ credit limit
-def receivable_balance(ctx: Session, customer: str, company: str | None = None) -> Decimal:
-    """What the customer owes (positive) or has prepaid (negative): its receivable GL lines."""
-    gl = ctx.site.table("GL Entry")
-    cond = sa.and_(gl.c.party_type == "Customer", gl.c.party == customer)
-    if company is not None:
-        cond = sa.and_(cond, gl.c.company == company)
-    query = sa.select(sa.func.coalesce(sa.func.sum(gl.c.debit - gl.c.credit), 0)).where(cond)
-    with ctx.reading() as conn:
-        return _money(conn.execute(query).scalar())
-
-
 def check_credit(doc: Document, ctx: Session) -> None:
     """Before submit: the customer's balance plus this invoice within its limit (or a recorded override)."""
-    customers = ctx.site.table("Customer")
-    if ctx.conn.dialect.name != "sqlite":  # SQLite: one writer at a time already
-        ctx.conn.execute(sa.select(customers.c.name).where(customers.c.name == doc.customer).with_for_update())
+    _ledger.lock_customer(ctx, doc.customer)
     limit, source = _selling.credit_limit(ctx, doc.customer, doc.company)
-    doc.debit_to = _receivable_account(doc, ctx)
+    doc.debit_to = _ledger.receivable_account(ctx, doc.customer, doc.company)
     doc.outstanding_amount = doc.grand_total
-    if limit is None or not doc.grand_total:
-        return
-    balance = receivable_balance(ctx, doc.customer, doc.company)
-    total = balance + _money(doc.grand_total)
+    if limit is None or not doc.grand_total or ctx.get_value("Customer", doc.customer, "is_anonymous_pos"):
+        return  # the anonymous POS customer pays at the till: no credit, no balance
+    balance = _ledger.receivable_balance(ctx, doc.customer, doc.company)
+    amount = _ledger.money(doc.grand_total)
+    total = balance + amount
     if total <= limit:
         return
     where = {"customer": "the customer's own limit", "company": "the company's global limit"}.get(
-        source, f"the limit of {source.replace('customer_group:', 'customer group ')!r}")
+        source, f"the limit of customer group {source.partition(':')[2]!r}")
+    fmt = _ledger.fmt
     message = (f"{DOCTYPE}: credit limit exceeded for Customer {doc.customer!r} in company {doc.company!r}: "
-               f"balance {_fmt(balance)} + this invoice {_fmt(_money(doc.grand_total))} = {_fmt(total)}, over "
-               f"{_fmt(limit)} ({where})")
+               f"balance {fmt(balance)} + this invoice {fmt(amount)} = {fmt(total)}, over {fmt(limit)} ({where})")
     if CREDIT_CONTROLLER in ctx.roles() and (doc.credit_override_reason or "").strip():
         return  # submitted over the limit by a Credit Controller; the reason stays on the invoice
     hint = ("; as a Credit Controller, enter a Credit Limit Override Reason to submit it anyway"
             if CREDIT_CONTROLLER in ctx.roles() else "; a Credit Controller can submit it with a reason")
     raise ValidationError.from_errors([FieldError(DOCTYPE, "grand_total", "Grand Total", message + hint,
                                                   doc.grand_total)])
-
-
-def _receivable_account(doc: Document, ctx: Session) -> str:
-    account = _accounts._party_account(ctx, "Customer", doc.customer, doc.company)
-    if account is None:  # a customer from before the company: its account is made as a save would
-        customer = ctx.get_doc("Customer", doc.customer)
-        if not any(r.company == doc.company for r in customer.get(_accounts.PARTY_ROWS) or []):
-            customer.append(_accounts.PARTY_ROWS, {"company": doc.company})
-        customer.save()
-        account = _accounts._party_account(ctx, "Customer", doc.customer, doc.company)
-    assert account is not None
-    return account
 
 
 # ------------------------------------------------------------------ the ledger
@@ -227,25 +194,20 @@ def post(doc: Document, ctx: Session) -> None:
         raise ValidationError.from_errors([FieldError(DOCTYPE, "income_account", "Income Account",
                                                       f"{DOCTYPE}: company {doc.company!r} has no income account; "
                                                       "set the Income Account", None)])
-    common = {"posting_date": doc.posting_date, "company": doc.company, "currency": doc.currency,
-              "voucher_type": DOCTYPE, "voucher_no": doc.name}
-    ctx.insert("GL Entry", {**common, "account": doc.debit_to, "party_type": "Customer", "party": doc.customer,
-                            "debit": doc.grand_total, "credit": 0, "against_voucher_type": DOCTYPE,
-                            "against_voucher": doc.name})
-    ctx.insert("GL Entry", {**common, "account": doc.income_account, "debit": 0, "credit": doc.grand_total})
+    _ledger.post_lines(ctx, doc, [
+        {"account": doc.debit_to, "party_type": "Customer", "party": doc.customer, "debit": doc.grand_total,
+         "against_voucher_type": DOCTYPE, "against_voucher": doc.name},
+        {"account": doc.income_account, "credit": doc.grand_total},
+    ])
 
 
-def reverse(doc: Document, ctx: Session) -> None:
-    """Before cancel (the lines still link to a submitted voucher): the reverse of every line the
-    voucher posted, both sides marked cancelled; the cancel's transaction holds them."""
-    gl = ctx.site.table("GL Entry")
-    lines = ctx.get_list("GL Entry", fields=["*"], filters={"voucher_type": doc.doctype, "voucher_no": doc.name,
-                                                              "is_cancelled": 0})
-    keep = ("posting_date", "company", "account", "party_type", "party", "currency", "voucher_type", "voucher_no",
-            "against_voucher_type", "against_voucher")
-    for line in lines:
-        ctx.insert("GL Entry", {**{k: line[k] for k in keep}, "debit": line["credit"], "credit": line["debit"],
-                                "is_cancelled": 1, "remarks": f"Cancelled {doc.doctype} {doc.name}"})
-    # the one change the ledger allows: the original lines are marked cancelled (as ERPNext does)
-    ctx.conn.execute(gl.update().where(gl.c.name.in_([line["name"] for line in lines])).values(is_cancelled=1))
-    ctx.forget("GL Entry")
+def before_cancel(doc: Document, ctx: Session) -> None:
+    """No cancel while payments are allocated to the invoice; then the reverse lines."""
+    refs = ctx.get_list("Payment Entry Reference", fields=["parent"], filters={"sales_invoice": doc.name})
+    paid = sorted({r["parent"] for r in refs if ctx.get_value("Payment Entry", r["parent"], "docstatus") == 1})
+    if paid:
+        raise ValidationError.from_errors([FieldError(
+            DOCTYPE, "outstanding_amount", "Outstanding Amount",
+            f"{DOCTYPE} {doc.name!r} cannot be cancelled: Payment Entry {', '.join(paid)} is allocated to it; "
+            "cancel the payment first", doc.outstanding_amount)])
+    _ledger.reverse(ctx, doc)

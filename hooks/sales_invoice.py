@@ -29,4 +29,4 @@ def on_submit(doc: Document, ctx: Session) -> None:
 
 @hookimpl
 def before_cancel(doc: Document, ctx: Session) -> None:
-    _invoicing.reverse(doc, ctx)
+    _invoicing.before_cancel(doc, ctx)

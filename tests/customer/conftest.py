@@ -63,3 +63,17 @@ def app_module(name: str) -> ModuleType:
 def selling(cm_site: Site) -> ModuleType:
     """hooks/_selling.py: price list chain, due date, credit limit, invoiceable, picker filters."""
     return app_module("_selling")
+
+
+@pytest.fixture
+def books(cm: Session) -> Session:
+    """A company (with its chart), items priced in the standard list, and customer Acme with a limit of 1,000."""
+    cm.insert("Company", company_name="Docframe Inc", abbr="DI", default_currency="USD")
+    cm.set_value("Price List", "Standard Selling", {"currency": "USD"})
+    cm.insert("Item Group", item_group_name="Products", parent_item_group="All Item Groups")
+    for code, rate in (("WIDGET", 100), ("GADGET", 250)):
+        cm.insert("Item", item_code=code, item_name=code.title(), item_group="Products")
+        cm.insert("Item Price", item_code=code, price_list="Standard Selling", price_list_rate=rate)
+    cm.insert("Customer", customer_name="Acme", company="Docframe Inc", payment_deadline="Fixed days", credit_days=30,
+              credit_limits=[{"company": "Docframe Inc", "credit_limit": 1000}])
+    return cm
