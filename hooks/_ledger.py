@@ -117,3 +117,15 @@ def receivable_account(ctx: Session, customer: str, company: str) -> str:
                                                       f"Customer {customer!r} has no receivable account in "
                                                       f"company {company!r}", company)])
     return account
+
+
+def sparkline(values: list[Decimal], width: int = 160, height: int = 32) -> str:
+    """SVG polyline points of a balance history (a flat line for one value, empty for none)."""
+    if not values:
+        return ""
+    if len(values) == 1:
+        values = values * 2
+    low, high = min(values + [Decimal(0)]), max(values + [Decimal(0)])
+    span = (high - low) or Decimal(1)
+    step = width / (len(values) - 1)
+    return " ".join(f"{i * step:.1f},{float((high - v) / span) * (height - 2) + 1:.1f}" for i, v in enumerate(values))

@@ -8,7 +8,7 @@ from typing import Any
 from engine import Chart, Document, ReportResult, Session, hookimpl, report, whitelist
 from engine.errors import FieldError, ValidationError
 
-from . import _accounts, _defaults, _parties, _selling
+from . import _accounts, _defaults, _ledger, _parties, _selling
 from ._selling import fail
 
 DEFAULT_GROUP = "Default Customer Group"
@@ -164,6 +164,24 @@ def get_credit_limit(ctx: Session, customer: str, company: str) -> dict[str, Any
 
 
 @whitelist()
+def get_balance(ctx: Session, customer: str) -> dict[str, Any]:
+    """What the customer owes (positive) or has prepaid (negative), per company and in total (SPEC 4)."""
+    doc = ctx.get_doc("Customer", customer)
+    with ctx.checked("Customer", "read", doc):
+        return _balance(doc, ctx)
+
+
+def _balance(doc: Document, ctx: Session) -> dict[str, Any]:
+    if doc.get("is_anonymous_pos"):
+        return {"customer": doc.name, "tracked": False, "reason": "the anonymous POS customer has no balance"}
+    if doc.get("disable_balance"):
+        return {"customer": doc.name, "tracked": False, "reason": "the balance is switched off for this customer"}
+    by_company = _ledger.balances_by_company(ctx, doc.name)
+    return {"customer": doc.name, "tracked": True, "total": sum(by_company.values(), _ledger.money(0)),
+            "by_company": by_company, "history": [(str(day), value) for day, value in _ledger.history(ctx, doc.name)]}
+
+
+@whitelist()
 def get_contacts(doc: Document, ctx: Session) -> dict[str, Any]:
     """The customer's contacts (primary first), default addresses and, for a company, its contact persons."""
     return {
@@ -201,14 +219,18 @@ def default_filters(ctx: Session) -> list[list[Any]]:
 
 @hookimpl
 def form_context(doc: Document, ctx: Session) -> dict[str, Any]:
-    """The customer form's header: what a new sales document for this customer starts with, and from where."""
+    """The customer form's header: its balance with a small chart of its history, and what a new sales
+    document for this customer starts with, and from where."""
+    balance = _balance(doc, ctx)
+    if balance["tracked"]:
+        balance["sparkline"] = _ledger.sparkline([value for _, value in balance["history"]])
     if not _selling.is_invoiceable(ctx, doc.name):
-        return {"defaults": None, "invoiceable": False}
+        return {"defaults": None, "invoiceable": False, "balance": balance}
     try:
         defaults = _defaults.resolve_defaults(ctx, doc.name, doc.get("company"), dt.date.today())
     except ValidationError:
         defaults = None
-    return {"defaults": defaults, "invoiceable": True}
+    return {"defaults": defaults, "invoiceable": True, "balance": balance}
 
 
 @report("Customers by Group", ref_doctype="Customer", filters=[

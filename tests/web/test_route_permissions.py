@@ -40,6 +40,7 @@ WALKED = ("Customer", "Price List", "Company")
 DOC_METHODS = {("Customer", "get_contacts"): ("GET", "read", {}),
                ("Customer", "set_primary_contact"): ("POST", "write", {"contact": "Jane"})}
 APP_METHODS = {"hooks.customer.get_credit_limit": lambda: {"customer": "Acme", "company": "Alpha"},
+               "hooks.customer.get_balance": lambda: {"customer": "Acme"},
                "hooks.customer.get_defaults": lambda: {"customer": "Acme"}}
 
 

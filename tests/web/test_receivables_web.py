@@ -1,0 +1,66 @@
+"""Receivables from outside: an integrator submits invoices and payments over the Frappe API; the clerk's
+customer form shows the balance with its history."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+from tests.web.conftest import WebEnv
+from tests.web.test_client_methods import M, _error, _msg
+
+
+def _words(html: str) -> str:
+    """The page's text, tags left out, spaces squeezed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def _books(web: WebEnv) -> None:
+    with web.site.session() as s:
+        s.insert("Company", company_name="Web Books", abbr="WB", default_currency="USD")
+        s.set_value("Price List", "Standard Selling", {"currency": "USD"})
+        s.insert("Item", item_code="BOLT", item_group="All Item Groups")
+        s.insert("Item Price", item_code="BOLT", price_list="Standard Selling", price_list_rate=20)
+        s.insert("Customer", customer_name="Acme", company="Web Books",
+                 credit_limits=[{"company": "Web Books", "credit_limit": 500}])
+
+
+def test_invoice_and_payment_over_the_frappe_api_then_the_balance_on_the_form(web: WebEnv):
+    _books(web)
+    new = {"doctype": "Sales Invoice", "customer": "Acme", "company": "Web Books", "posting_date": "2026-02-27",
+           "items": [{"item_code": "BOLT", "qty": 10}]}
+    inv = _msg(web.client.post(M + "submit", data={"doc": json.dumps(new)}))
+    assert inv["docstatus"] == 1 and inv["grand_total"] == 200 and inv["outstanding_amount"] == 200
+    assert inv["items"][0]["rate"] == 20 and inv["debit_to"] == "Acme - WB"
+    over = _error(web.client.post(M + "submit", data={"doc": json.dumps({**new, "items": [
+        {"item_code": "BOLT", "qty": 20}]})}), 417, "ValidationError")
+    assert "balance 200.00 + this invoice 400.00 = 600.00, over 500.00" in over["exception"]
+    payment = {"doctype": "Payment Entry", "customer": "Acme", "company": "Web Books", "posting_date": "2026-03-02",
+               "paid_amount": 150, "references": [{"sales_invoice": inv["name"], "allocated_amount": 150}]}
+    paid = _msg(web.client.post(M + "submit", data={"doc": json.dumps(payment)}))
+    assert paid["docstatus"] == 1 and paid["unallocated_amount"] == 0
+    balance = web.client.get("/api/method/hooks.customer.get_balance", query_string={"customer": "Acme"}).get_json()
+    assert balance["message"]["total"] == 50 and balance["message"]["by_company"] == {"Web Books": 50}
+    assert [day for day, _ in balance["message"]["history"]] == ["2026-02-27", "2026-03-02"]
+    form = web.client.get("/app/customer/Acme")
+    text = _words(form.text)
+    assert "Balance 50.00 owed to us" in text
+    assert re.search(r'<svg class="sparkline"[^>]*aria-label="Balance history: 2 posting day\(s\), now 50.00"',
+                     unescape(form.text))
+    # the cancel of a settled invoice is refused; the payment's cancel, then the invoice's, clear the balance
+    refusal = _error(web.client.post(M + "cancel", data={"doctype": "Sales Invoice", "name": inv["name"]}),
+                     417, "ValidationError")
+    assert f"Payment Entry {paid['name']} is allocated to it" in refusal["exception"]
+    _msg(web.client.post(M + "cancel", data={"doctype": "Payment Entry", "name": paid["name"]}))
+    _msg(web.client.post(M + "cancel", data={"doctype": "Sales Invoice", "name": inv["name"]}))
+    text = _words(web.client.get("/app/customer/Acme").text)
+    assert "Balance 0.00 settled" in text
+
+
+def test_no_balance_for_the_pos_customer_or_when_switched_off(web: WebEnv):
+    _books(web)
+    with web.site.session() as s:
+        s.set_value("Customer", "Acme", {"disable_balance": 1})
+    text = _words(web.client.get("/app/customer/Acme").text)
+    assert "No balance: the balance is switched off for this customer." in text
