@@ -125,7 +125,7 @@ def sparkline(values: list[Decimal], width: int = 160, height: int = 32) -> str:
         return ""
     if len(values) == 1:
         values = values * 2
-    low, high = min(values + [Decimal(0)]), max(values + [Decimal(0)])
+    low, high = min([*values, Decimal(0)]), max([*values, Decimal(0)])
     span = (high - low) or Decimal(1)
     step = width / (len(values) - 1)
     return " ".join(f"{i * step:.1f},{float((high - v) / span) * (height - 2) + 1:.1f}" for i, v in enumerate(values))
