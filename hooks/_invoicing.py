@@ -76,9 +76,14 @@ def _plain(value: Any) -> Any:
 
 
 def _price(ctx: Session, doc: Document, item_code: str) -> tuple[str, Decimal] | None:
-    """(price list, rate) of the item: the invoice's own list first, then the customer's chain."""
+    """(price list, rate) of the item: the invoice's own list first, then the customer's chain,
+    leaving out lists in another currency than the invoice's."""
     lists = [doc.price_list] if doc.price_list else []
     lists += [pl for pl, _ in _selling.price_list_chain(ctx, doc.customer) if pl not in lists]
+    if doc.currency:
+        currencies = {r["name"]: r["currency"] for r in ctx.get_list(
+            "Price List", fields=["name", "currency"], filters={"name": ["in", lists]})} if lists else {}
+        lists = [pl for pl in lists if currencies.get(pl) in (None, "", doc.currency)]
     if not lists:
         return None
     rows = ctx.get_list("Item Price", fields=["price_list", "price_list_rate"],

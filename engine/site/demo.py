@@ -5,6 +5,11 @@ the document's values (child rows as lists of mappings). Files load in name
 order (``01_groups.yaml`` before ``02_customers.yaml``), every document through
 ``Session.insert`` so naming, validation and the app's hooks run as for any
 other write. Everything loads in one transaction: a bad document leaves nothing.
+
+Two keys are the loader's, not the document's: ``docstatus: 1`` submits the document
+once inserted (a submittable doctype's invoices, payments), and ``demo_id: KEY`` lets a
+later document name it as ``"@KEY"`` anywhere in its values (a payment allocated to an
+invoice whose ID its naming series gives only when it is loaded).
 """
 
 from __future__ import annotations
@@ -66,13 +71,33 @@ def load_demo(session: Session, docs: list[DemoDocument],
               progress: Callable[[int], None] | None = None) -> Counter[str]:
     """Insert the documents in one transaction; returns how many of each doctype were created."""
     counts: Counter[str] = Counter()
+    names: dict[str, str] = {}
     with session.atomic():
         for doc in docs:
+            values = dict(doc.values)
+            key, submit = values.pop("demo_id", None), values.pop("docstatus", 0) == 1
             try:
-                session.insert(doc.doctype, doc.values)
+                inserted = session.insert(doc.doctype, _resolved(values, names, doc))
+                if submit:
+                    inserted.submit()
             except DocframeError as exc:
                 raise DocframeError(f"{doc.where}: {exc.message}", exc.errors) from exc
+            if key is not None:
+                names[str(key)] = str(inserted.name)
             counts[doc.doctype] += 1
             if progress is not None:
                 progress(1)
     return counts
+
+
+def _resolved(value: Any, names: dict[str, str], doc: DemoDocument) -> Any:
+    """``"@KEY"`` replaced by the ID of the earlier document with ``demo_id: KEY``."""
+    if isinstance(value, str) and value.startswith("@"):
+        if value[1:] not in names:
+            raise DocframeError(f"{doc.where}: {value!r} names no earlier document's demo_id")
+        return names[value[1:]]
+    if isinstance(value, dict):
+        return {k: _resolved(v, names, doc) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(v, names, doc) for v in value]
+    return value
