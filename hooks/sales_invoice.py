@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from engine import Document, Session, hookimpl
+from typing import Any
 
-from . import _invoicing
+from engine import Document, ReportResult, Session, hookimpl, report
+
+from . import _invoicing, _receivables_reports
 
 
 @hookimpl
@@ -30,3 +32,15 @@ def on_submit(doc: Document, ctx: Session) -> None:
 @hookimpl
 def before_cancel(doc: Document, ctx: Session) -> None:
     _invoicing.before_cancel(doc, ctx)
+
+
+@report("Sales Analytics", ref_doctype="Sales Invoice", filters=[
+    {"name": "tree_type", "type": "Select", "label": "By", "options": ["Customer Group", "Territory"],
+     "default": "Customer Group"},
+    {"name": "company", "type": "Link", "options": "Company"},
+    {"name": "from_date", "type": "Date", "label": "From Date"},
+    {"name": "to_date", "type": "Date", "label": "To Date"},
+])
+def sales_analytics(ctx: Session, filters: dict[str, Any]) -> ReportResult:
+    """Invoiced per month by customer group or territory, rolled up the tree."""
+    return _receivables_reports.sales_analytics(ctx, filters)

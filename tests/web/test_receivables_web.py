@@ -48,6 +48,16 @@ def test_invoice_and_payment_over_the_frappe_api_then_the_balance_on_the_form(we
     assert "Balance 50.00 owed to us" in text
     assert re.search(r'<svg class="sparkline"[^>]*aria-label="Balance history: 2 posting day\(s\), now 50.00"',
                      unescape(form.text))
+    # the reports on the desk, and exported
+    page = web.client.get("/app/report/balance-report", query_string={"customer": "Acme"})
+    assert page.status_code == 200, page.text[-500:]
+    assert re.search(r"Closing Balance.*50\.00", _words(page.text))
+    ageing = web.client.get("/app/report/accounts-receivable", query_string={"as_of": "2026-04-30"})
+    assert ageing.status_code == 200 and "Acme" in ageing.text
+    csv = web.client.get("/app/report/accounts-receivable", query_string={"as_of": "2026-04-30", "format": "csv"})
+    assert csv.status_code == 200 and "Acme,50" in csv.text.replace(".00", ""), csv.text
+    xlsx = web.client.get("/app/report/sales-analytics", query_string={"tree_type": "Territory", "format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     # the cancel of a settled invoice is refused; the payment's cancel, then the invoice's, clear the balance
     refusal = _error(web.client.post(M + "cancel", data={"doctype": "Sales Invoice", "name": inv["name"]}),
                      417, "ValidationError")

@@ -1,0 +1,84 @@
+"""The receivables reports, their totals cross-checked against the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from engine import Site
+from engine.site.session import Session
+from tests.customer.conftest import app_module
+from tests.customer.test_invoices import invoice
+from tests.customer.test_payments import pay
+
+
+def run(site: Site, cm: Session, name: str, **filters):
+    return site.hooks.reports[name].run(cm, filters)
+
+
+def _history(cm: Session) -> dict[str, str]:
+    """Acme: three invoices over three months (one cancelled), a part payment and a prepayment elsewhere."""
+    cm.insert("Customer Group", customer_group_name="Key", parent_customer_group="All Customer Groups",
+              is_group=1)
+    cm.insert("Customer Group", customer_group_name="Key East", parent_customer_group="Key")
+    cm.set_value("Customer", "Acme", {"customer_group": "Key East"})
+    cm.insert("Customer", customer_name="Beta", company="Docframe Inc")
+    names = {}
+    for key, day, lines in (("jan", dt.date(2024, 1, 31), [("WIDGET", 2)]), ("feb", dt.date(2024, 2, 29),
+                            [("GADGET", 1)]), ("mar", dt.date(2024, 3, 15), [("WIDGET", 1)]),
+                            ("gone", dt.date(2024, 3, 20), [("WIDGET", 3)])):
+        doc = invoice(cm, *lines, posting_date=day)
+        doc.submit()
+        names[key] = doc.name
+    cm.get_doc("Sales Invoice", names["gone"]).cancel()
+    names["paid"] = pay(cm, 150, (names["jan"], 150)).name
+    beta = invoice(cm, ("GADGET", 2), customer="Beta", posting_date=dt.date(2024, 3, 1))
+    beta.submit()
+    names["beta"] = beta.name
+    return names
+
+
+def test_balance_report_runs_to_the_ledgers_balance(books: Session, cm_site: Site):
+    cm = books
+    names = _history(cm)
+    result = run(cm_site, cm, "Balance Report", customer="Acme", from_date="2024-02-01", to_date="2024-12-31")
+    rows = result.rows
+    assert rows[0]["voucher_type"] == "Opening Balance" and rows[0]["balance"] == Decimal("200")
+    assert [r["voucher_no"] for r in rows[1:-1]] == [names["feb"], names["mar"]]  # the cancelled one is left out
+    assert [r["balance"] for r in rows[1:-1]] == [Decimal("450"), Decimal("550")]
+    ledger = app_module("_ledger")
+    # the payment is dated 2026: after the range, so the closing balance is the ledger's at the range's end
+    assert rows[-1]["balance"] == ledger.receivable_balance(cm, "Acme", until=dt.date(2024, 12, 31)) == Decimal("550")
+    whole = run(cm_site, cm, "Balance Report", customer="Acme").rows
+    assert whole[-1]["balance"] == ledger.receivable_balance(cm, "Acme") == Decimal("400")
+
+
+def test_ageing_buckets_by_days_past_due_and_totals_the_open_invoices(books: Session, cm_site: Site):
+    cm = books
+    names = _history(cm)
+    # Acme pays in 30 days: jan due 2024-03-01, feb due 2024-03-30, mar due 2024-04-14
+    result = run(cm_site, cm, "Accounts Receivable", as_of="2024-05-10")
+    by = {r["customer"]: r for r in result.rows}
+    assert by["Acme"]["61-90"] == Decimal("50")  # jan: 70 days late, 200 - 150 paid
+    assert by["Acme"]["31-60"] == Decimal("250")  # feb: 41 days late
+    assert by["Acme"]["0-30"] == Decimal("100") and by["Acme"]["90+"] == 0  # mar: 26 days late
+    assert by["Acme"]["outstanding"] == Decimal("400")
+    assert by["Beta"]["0-30"] + by["Beta"]["31-60"] + by["Beta"]["61-90"] + by["Beta"]["90+"] == Decimal("500")
+    ledger = app_module("_ledger")
+    assert sum(r["outstanding"] for r in result.rows) == \
+        ledger.receivable_balance(cm, "Acme") + ledger.receivable_balance(cm, "Beta")
+    assert by["Acme"]["outstanding"] == cm.get_value("Sales Invoice", names["jan"], "outstanding_amount") + 350
+
+
+def test_sales_analytics_rolls_up_the_tree_and_matches_the_income_ledger(books: Session, cm_site: Site):
+    cm = books
+    _history(cm)
+    result = run(cm_site, cm, "Sales Analytics", tree_type="Customer Group")
+    by = {r["node"]: r for r in result.rows}
+    assert [c[0] for c in result.columns] == ["node", "depth", "2024-01", "2024-02", "2024-03", "total"]
+    assert by["Key East"]["2024-02"] == Decimal("250") and by["Key"]["total"] == by["Key East"]["total"]
+    assert by["Key East"]["total"] == Decimal("550")  # the cancelled invoice is not a sale
+    root = by["All Customer Groups"]
+    assert root["total"] == Decimal("1050") and root["depth"] == 0 and by["Key East"]["depth"] == 2
+    income = cm.get_list("GL Entry", fields=["credit", "debit"], filters={"account": "Sales - DI"}, limit=0)
+    assert root["total"] == sum(r["credit"] - r["debit"] for r in income)
