@@ -7,6 +7,7 @@ syncs its tables, and ``site.session(user)`` gives the document API.
 from engine.documents.document import Document
 from engine.documents.hookspecs import hookimpl
 from engine.documents.lifecycle import LIFECYCLE
+from engine.documents.printing import print_format
 from engine.documents.reports import Chart, ReportResult, report
 from engine.documents.whitelist import whitelist
 from engine.errors import (
@@ -38,6 +39,7 @@ __all__ = [
     "Site",
     "ValidationError",
     "hookimpl",
+    "print_format",
     "report",
     "whitelist",
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import Chart, Document, ReportResult, Session, hookimpl, report, whitelist
+from engine import Chart, Document, ReportResult, Session, hookimpl, print_format, report, whitelist
 from engine.errors import FieldError, ValidationError
 
-from . import _accounts, _defaults, _ledger, _parties, _selling
+from . import _accounts, _defaults, _ledger, _parties, _printouts, _selling
 from ._selling import fail
 
 DEFAULT_GROUP = "Default Customer Group"
@@ -249,3 +249,15 @@ def customers_by_group(ctx: Session, filters: dict[str, Any]) -> ReportResult:
                         group_by="customer_group", order_by="customer_group asc")
     return ReportResult(columns=[("customer_group", "Customer Group", "Link"), ("customers", "Customers", "Int")],
                         rows=rows, chart=Chart("bar", x="customer_group", y=("customers",)))
+
+
+@print_format("Balance Statement", doctype="Customer", params=("company", "from_date", "to_date"))
+def balance_statement(doc: Document, ctx: Session, params: dict[str, Any]) -> dict[str, Any]:
+    """Opening balance, the period's invoices and payments, closing balance (default: this month)."""
+    return _printouts.balance_statement(doc, ctx, params)
+
+
+@print_format("Payment Reminder", doctype="Customer", params=("company", "as_of"))
+def payment_reminder(doc: Document, ctx: Session, params: dict[str, Any]) -> dict[str, Any]:
+    """The customer's unpaid invoices with their due dates, days overdue and open amounts."""
+    return _printouts.payment_reminder(doc, ctx, params)

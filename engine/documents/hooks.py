@@ -21,7 +21,7 @@ from typing import Any
 
 import pluggy
 
-from engine.documents import hookspecs, reports
+from engine.documents import hookspecs, printing, reports
 from engine.documents.whitelist import WhitelistedMethod, collect
 from engine.errors import HookError
 from engine.metadata.doctype import snake
@@ -42,6 +42,7 @@ class HookRegistry:
         self.methods: dict[str, WhitelistedMethod] = {}
         self.doc_methods: dict[tuple[str, str], WhitelistedMethod] = {}
         self.reports: dict[str, reports.Report] = {}  # by name (engine.documents.reports)
+        self.print_formats: dict[tuple[str, str], printing.PrintFormat] = {}  # by (doctype, name)
         for name in self._doctypes:
             pm = pluggy.PluginManager(hookspecs.PROJECT)
             pm.add_hookspecs(hookspecs)
@@ -72,6 +73,7 @@ class HookRegistry:
             self.register(doctype, module, str(path))
             self.add_methods(collect(module, f"{folder.name}.{stem}", doctype, str(path)))
             self.add_reports(reports.collect(module, self._doctypes, str(path)))
+            self.add_print_formats(printing.collect(module, self._doctypes, str(path)))
 
     def add_methods(self, methods: Iterable[WhitelistedMethod]) -> None:
         """Make whitelisted methods callable (see :mod:`engine.documents.whitelist`)."""
@@ -86,6 +88,14 @@ class HookRegistry:
             if r.name in self.reports:
                 raise HookError(f"{r.where}: report {r.name!r} is also defined in {self.reports[r.name].where}")
             self.reports[r.name] = r
+
+    def add_print_formats(self, found: Iterable[printing.PrintFormat]) -> None:
+        for pf in found:
+            key = (pf.doctype, pf.name)
+            if key in self.print_formats:
+                raise HookError(f"{pf.where}: print format {pf.name!r} of {pf.doctype} is also defined in "
+                                f"{self.print_formats[key].where}")
+            self.print_formats[key] = pf
 
     def register(self, doctype: str | None, plugin: object, source: str | None = None) -> None:
         """Register a plugin (module or object with ``@hookimpl`` methods).

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
 from engine.documents.document import Document
@@ -66,11 +66,19 @@ def get_logged_user(args: dict[str, Any]) -> str:
     return require_user()
 
 
+def download_pdf(args: dict[str, Any]) -> Response:
+    """Frappe's PDF of a printout: ``doctype``, ``name``, ``format`` (default Standard)."""
+    from engine.web.ui import print_view
+
+    return print_view.response(db_session(), args, as_pdf=True)  # type: ignore[no-any-return]
+
+
 METHODS: dict[str, Method] = {
     "ping": Method(ping, allow_guest=True),
     "login": Method(login, allow_guest=True, http_methods=frozenset({"POST"})),
     "logout": Method(logout, allow_guest=True),
     "frappe.auth.get_logged_user": Method(get_logged_user),
+    "frappe.utils.print_format.download_pdf": Method(download_pdf),
 }
 METHODS.update({f"frappe.client.{n}": Method(fn) for n, fn in client_methods.READS.items()})
 METHODS.update({f"frappe.client.{n}": Method(fn, http_methods=frozenset({"POST"}))
@@ -129,6 +137,8 @@ def invoke_doc_method(doctype: str, name: str, method: str, args: dict[str, Any]
 def call(name: str, args: dict[str, Any]) -> ResponseReturnValue:
     """A method's v1 answer: ``{"message": result}`` (``{}`` for None), or a Reply's body."""
     result = invoke(name, args)
+    if isinstance(result, Response):  # a file (download_pdf)
+        return result
     if isinstance(result, Reply):
         return jsonify(result.body)
     return jsonify({"message": result} if result is not None else {})

@@ -186,6 +186,8 @@ def call_method(method: str) -> ResponseReturnValue:
         site = current_site()
         name = f"{site.app.hooks_dir.name}.{snake(site.get_meta(doctype).name)}.{short}"
     result = invoke(name, request_args(request))
+    if isinstance(result, Response):  # a file (download_pdf)
+        return result
     if isinstance(result, Reply):  # login, logout: Frappe answers these with their own keys, no data
         return jsonify(result.body)
     return _data(result)

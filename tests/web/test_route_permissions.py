@@ -187,6 +187,11 @@ def _desk_cases(walk: Walk) -> Iterator[Case]:
                                ("import job errors", f"/app/{s}/-/import/{job}/errors.csv")):
                 yield Case(label, "GET", url, ("desk", ("perm", "Import Job", "read", None)))
         yield Case("new form", "GET", f"/app/{s}/new", ("desk", ("perm", dt, "create", None)))
+        if dt == "Customer":  # printouts: read permission on the document (record rules too)
+            for path in ("/printview", "/print"):
+                name = walk.throwaway(dt)
+                yield Case("printout", "GET", f"{path}?doctype={dt}&name={_q(name)}&format=Payment%20Reminder",
+                           ("desk", ("perm", dt, "read", name)))
         name = walk.throwaway(dt)
         yield Case("form", "GET", f"/app/{s}/{_q(name)}", ("desk", ("perm", dt, "read", name)))
         if dt in READ_ONLY:
@@ -306,6 +311,11 @@ def _cases(walk: Walk) -> Iterator[Case]:
     for verb in ("PUT", "PATCH", "DELETE"):  # v2 routes every verb to a method; none accepts these
         yield Case(f"v2 method via {verb}", verb, "/api/v2/method/frappe.client.delete", ("never",),
                    {"data": {"doctype": "Customer", "name": "Acme"}})
+    for case in _method_cases(walk, "frappe.utils.print_format.download_pdf", "GET", dict, ()):
+        name = walk.throwaway("Customer")
+        case.need = ("perm", "Customer", "read", name)
+        case.kwargs = {"query_string": {**case.kwargs.get("query_string", {}), "doctype": "Customer", "name": name}}
+        yield case
     for (dt, method), (verb, action, args) in DOC_METHODS.items():
         kwargs = {"query_string": args} if verb == "GET" else {"json": args}
         yield Case(f"doc method {method}", verb, f"/api/v2/document/{_q(dt)}/Acme/method/{method}",

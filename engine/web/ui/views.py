@@ -29,7 +29,7 @@ from engine.site import spreadsheet
 from engine.site.session import Session
 from engine.web import auth
 from engine.web.context import current_site, current_user, db_session, set_user
-from engine.web.ui import csrf, form_view, import_view, list_view, pages, report_view
+from engine.web.ui import csrf, form_view, import_view, list_view, pages, print_view, report_view
 from engine.web.ui.desk import NavItem, doctype_of, flash, frame, slug
 
 bp = Blueprint("desk", __name__, static_folder="../static", static_url_path="/assets/desk")
@@ -317,6 +317,16 @@ def _form(session: Session, meta: DocType, doc: Document, errors: list[Any], *, 
     crumbs = [NavItem("Home", "/app"), NavItem(meta.name, f"/app/{slug(meta.name)}"), NavItem(page.title, "")]
     f = frame(session, csrf.token(), f"{page.title} · {meta.name}", crumbs, current=meta.name)
     return _html(pages.render_page("form.html", meta.name, frame=f, page=page), status)
+
+
+# ------------------------------------------------------------------ printouts
+
+@bp.route("/printview")
+@bp.route("/print")
+def printview() -> ResponseReturnValue:
+    """A document's printout (Frappe's ``/printview?doctype=&name=&format=``); ``&pdf=1`` for a PDF."""
+    args = request.args.to_dict()
+    return print_view.response(db_session(), args, as_pdf=args.pop("pdf", "") in ("1", "true"))
 
 
 # ------------------------------------------------------------------ reports
