@@ -38,11 +38,12 @@ def fill(doc: Document, ctx: Session) -> None:
     if doc.customer and ctx.exists("Customer", doc.customer) and doc.company and ctx.exists("Company", doc.company) \
             and _selling.is_invoiceable(ctx, doc.customer):  # validate() says why one is not
         _fill_defaults(doc, ctx)
+    unpriced = [r for r in doc.items or [] if r.rate in (None, "") and r.item_code]
+    prices = _prices(ctx, doc, {r.item_code for r in unpriced}) if unpriced and doc.customer else {}
+    for row in unpriced:
+        if row.item_code in prices:
+            row.price_list, row.rate = prices[row.item_code]
     for row in doc.items or []:
-        if row.rate in (None, "") and row.item_code and doc.customer and ctx.exists("Item", row.item_code):
-            found = _price(ctx, doc, row.item_code)
-            if found is not None:
-                row.price_list, row.rate = found
         priced = row.rate not in (None, "")
         row.amount = _ledger.money(Decimal(str(row.qty or 0)) * _ledger.money(row.rate)) if priced else None
     doc.grand_total = sum((_ledger.money(r.amount) for r in doc.items or []), Decimal(0))
@@ -75,21 +76,27 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _price(ctx: Session, doc: Document, item_code: str) -> tuple[str, Decimal] | None:
-    """(price list, rate) of the item: the invoice's own list first, then the customer's chain,
-    leaving out lists in another currency than the invoice's."""
+def _prices(ctx: Session, doc: Document, items: set[str]) -> dict[str, tuple[str, Decimal]]:
+    """item -> (price list, rate): the invoice's own list first, then the customer's chain, leaving out
+    lists in another currency than the invoice's. One query for the lists, one for the prices."""
     lists = [doc.price_list] if doc.price_list else []
-    lists += [pl for pl, _ in _selling.price_list_chain(ctx, doc.customer) if pl not in lists]
-    if doc.currency:
+    if ctx.exists("Customer", doc.customer):
+        lists += [pl for pl, _ in _selling.price_list_chain(ctx, doc.customer) if pl not in lists]
+    if doc.currency and lists:
         currencies = {r["name"]: r["currency"] for r in ctx.get_list(
-            "Price List", fields=["name", "currency"], filters={"name": ["in", lists]})} if lists else {}
+            "Price List", fields=["name", "currency"], filters={"name": ["in", lists]})}
         lists = [pl for pl in lists if currencies.get(pl) in (None, "", doc.currency)]
     if not lists:
-        return None
-    rows = ctx.get_list("Item Price", fields=["price_list", "price_list_rate"],
-                        filters={"item_code": item_code, "price_list": ["in", lists]})
-    rates = {r["price_list"]: r["price_list_rate"] for r in rows}
-    return next(((pl, Decimal(str(rates[pl]))) for pl in lists if pl in rates), None)
+        return {}
+    rows = ctx.get_list("Item Price", fields=["item_code", "price_list", "price_list_rate"],
+                        filters={"item_code": ["in", sorted(items)], "price_list": ["in", lists]}, limit=0)
+    rates = {(r["item_code"], r["price_list"]): r["price_list_rate"] for r in rows}
+    out = {}
+    for item in items:
+        found = next((pl for pl in lists if (item, pl) in rates), None)
+        if found is not None:
+            out[item] = (found, Decimal(str(rates[(item, found)])))
+    return out
 
 
 def _income_account(ctx: Session, company: str) -> str | None:
@@ -109,6 +116,9 @@ def validate(doc: Document, ctx: Session) -> None:
                       doc.customer)
     if not doc.items:
         _selling.fail(errors, doc, "items", f"{DOCTYPE}: add at least one item")
+    codes = sorted({r.item_code for r in doc.items or [] if r.item_code})
+    disabled = set(ctx.get_list("Item", filters={"name": ["in", codes], "disabled": 1}, pluck="name")) \
+        if codes else set()
     for row in doc.items or []:
         if row.qty is not None and Decimal(str(row.qty)) <= 0:
             _selling.fail(errors, row, "qty", f"{DOCTYPE}: row {row.idx} of Items: Quantity must be greater than 0 "
@@ -116,7 +126,7 @@ def validate(doc: Document, ctx: Session) -> None:
         if row.rate in (None, "") and row.item_code:
             _selling.fail(errors, row, "rate", f"{DOCTYPE}: row {row.idx} of Items: Item {row.item_code!r} has no "
                           "price in the customer's price lists; enter a rate", None)
-        if row.item_code and ctx.get_value("Item", {"name": row.item_code}, "disabled"):
+        if row.item_code in disabled:
             _selling.fail(errors, row, "item_code", f"{DOCTYPE}: row {row.idx} of Items: Item {row.item_code!r} is "
                           "disabled", row.item_code)
     _check_currency(doc, ctx, errors)

@@ -40,7 +40,13 @@ def post_lines(ctx: Session, voucher: Document, lines: list[dict[str, Any]]) -> 
     common = {"posting_date": voucher.posting_date, "company": voucher.company, "voucher_type": voucher.doctype,
               "voucher_no": voucher.name, "currency": voucher.get("currency")}
     for line in lines:
-        ctx.insert("GL Entry", {**common, "debit": 0, "credit": 0, **line})
+        _insert(ctx, {**common, "debit": 0, "credit": 0, **line})
+
+
+def _insert(ctx: Session, values: dict[str, Any]) -> None:
+    line = ctx.new_doc("GL Entry", values)
+    line.flags.posted_by_voucher = True  # hooks/gl_entry.py refuses lines entered by hand
+    line.insert()
 
 
 def reverse(ctx: Session, voucher: Document) -> None:
@@ -52,8 +58,8 @@ def reverse(ctx: Session, voucher: Document) -> None:
     keep = ("posting_date", "company", "account", "party_type", "party", "currency", "voucher_type", "voucher_no",
             "against_voucher_type", "against_voucher")
     for line in lines:
-        ctx.insert("GL Entry", {**{k: line[k] for k in keep}, "debit": line["credit"], "credit": line["debit"],
-                                "is_cancelled": 1, "remarks": f"Cancelled {voucher.doctype} {voucher.name}"})
+        _insert(ctx, {**{k: line[k] for k in keep}, "debit": line["credit"], "credit": line["debit"],
+                      "is_cancelled": 1, "remarks": f"Cancelled {voucher.doctype} {voucher.name}"})
     # the one change the ledger allows: the original lines are marked cancelled (as ERPNext does)
     ctx.conn.execute(gl.update().where(gl.c.name.in_([line["name"] for line in lines])).values(is_cancelled=1))
     ctx.forget("GL Entry")

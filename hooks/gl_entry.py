@@ -12,6 +12,9 @@ from . import _receivables_reports
 
 @hookimpl
 def validate(doc: Document, ctx: Session) -> None:
+    if doc.is_new() and not doc.flags.posted_by_voucher:
+        raise ValidationError("GL Entry: ledger lines are posted by submitting a voucher (a Sales Invoice, a "
+                              "Payment Entry), not entered by hand")
     if not doc.is_new():
         raise ValidationError(f"GL Entry {doc.name!r} cannot be changed: the ledger is immutable; cancel the "
                               f"voucher ({doc.voucher_type} {doc.voucher_no}) to post its reverse")

@@ -248,3 +248,33 @@ def test_import_a_file_dry_run_first_then_a_large_one_in_the_background(page, tm
     page.goto(f"/app/customer?q=Bulk%20{tag}")
     assert "of 1500" in page.inner_text(".list-count") or "1500" in page.inner_text("main")
     assert not page.js_errors
+
+
+def test_invoice_from_the_form_then_the_balance_on_the_customer(page, screenshot, check_a11y):
+    login(page)
+    page.goto("/app/customer/Globex%20Industries")
+    before = page.inner_text(".customer-balance")
+    page.goto("/app/sales-invoice/new")
+    page.fill("#f-customer", "Globex Industries")
+    page.fill("#f-company", "Docframe Inc")
+    page.click("[data-grid-add=items]")
+    page.fill("[name='items-1-item_code']", "BELT-15")
+    page.fill("[name='items-1-qty']", "4")
+    page.click("button[value=save]")
+    page.wait_for_url(re.compile(r"/app/sales-invoice/SINV-"))
+    # filled from the customer on save: the price list, the due date (45 days), the rate from the list
+    assert page.input_value("#f-price_list") == "Wholesale USD"
+    assert page.input_value("#f-due_date") != "" and page.input_value("#f-currency") == "USD"
+    assert page.input_value("[name='items-1-rate']").startswith("35")
+    assert page.input_value("#f-grand_total").startswith("140")
+    screenshot(page, "23-invoice-draft")
+    _a11y_clean(check_a11y, page)
+    page.once("dialog", lambda d: d.accept())
+    page.click("button[value=submit]")
+    expect(page.locator(".flash")).to_contain_text("Submitted")
+    page.goto("/app/customer/Globex%20Industries")
+    after = page.inner_text(".customer-balance")
+    assert after != before and page.is_visible(".customer-balance svg.sparkline")
+    screenshot(page, "24-customer-balance")
+    _a11y_clean(check_a11y, page)
+    assert not page.js_errors

@@ -103,6 +103,9 @@ def test_the_ledger_is_immutable(books: Session):
     refused(["GL Entry", "cannot be changed: the ledger is immutable", inv.name], line.save)
     refused(["cannot be deleted"], lambda: cm.delete_doc("GL Entry", name))
     assert cm.get_doc("GL Entry", name).debit == Decimal("100")
+    refused(["ledger lines are posted by submitting a voucher"], lambda: cm.insert("GL Entry", {
+        "posting_date": POSTING, "company": "Docframe Inc", "account": "Sales - DI", "debit": 5,
+        "voucher_type": "Sales Invoice", "voucher_no": inv.name}))
 
 
 def test_the_credit_limit_holds_with_the_figures_and_a_controller_may_override(books: Session, cm_site: Site):
