@@ -26,8 +26,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from bench.counting import StatementCounter
 
 ITEMS = [f"ITEM-{i}" for i in range(5)]
