@@ -20,6 +20,7 @@ from . import _ledger
 BUCKETS = (("0-30", 30), ("31-60", 60), ("61-90", 90), ("90+", None))
 TREES = {"Customer Group": ("customer_group", "parent_customer_group"),
          "Territory": ("territory", "parent_territory")}
+TARGET_TREES = {"Territory": "parent_territory", "Sales Person": "parent_sales_person"}
 
 
 def _day(value: Any) -> dt.date:
@@ -115,6 +116,78 @@ def sales_analytics(ctx: Session, filters: dict[str, Any]) -> ReportResult:
                ("total", "Total", "Currency")]
     return ReportResult(columns=columns,
                         rows=rows, chart=Chart("bar", x="node", y=tuple(months)) if months else None)
+
+
+def target_vs_actual(ctx: Session, filters: dict[str, Any]) -> ReportResult:
+    """Per territory or sales person and item group: the fiscal year's target, and what was invoiced.
+
+    Actuals roll up both trees: a node has what its customers (or persons) below it sold,
+    and a target on an item group counts the items of every group below it. A sales
+    person's actual is their allocation of each invoice's sales team. A row for each
+    target, and for each item group sold without one.
+    """
+    tree = filters["based_on"] or "Territory"
+    parent_field = TARGET_TREES[tree]
+    year = str(filters["fiscal_year"])
+    where: list[list[Any]] = [["docstatus", "=", 1], ["posting_date", ">=", f"{year}-01-01"],
+                              ["posting_date", "<=", f"{year}-12-31"]]
+    if filters["company"]:
+        where.append(["company", "=", filters["company"]])
+    lines = ctx.get_list("Sales Invoice", fields=["name", "customer", "items.item_group as item_group",
+                                                  "items.amount as amount"], filters=where, limit=0)
+    shares: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)  # invoice -> [(node, share)]
+    if tree == "Territory":
+        customers = sorted({r["customer"] for r in lines})
+        territory = {r["name"]: r["territory"] for r in ctx.get_list(
+            "Customer", fields=["name", "territory"], filters={"name": ["in", customers]}, limit=0)} if lines else {}
+        for r in lines:
+            shares.setdefault(r["name"], [(territory.get(r["customer"]), Decimal(1))])
+    else:
+        for r in ctx.get_list("Sales Invoice", fields=["name", "sales_team.sales_person as person",
+                                                       "sales_team.allocated_percentage as pct"],
+                              filters=where, limit=0):
+            if r["person"]:
+                shares[r["name"]].append((r["person"], Decimal(str(r["pct"] or 0)) / 100))
+    nodes = ctx.get_list(tree, fields=["name", parent_field], limit=0)
+    parents = {r["name"]: r[parent_field] for r in nodes}
+    group_parent = {r["name"]: r["parent_item_group"] for r in ctx.get_list(
+        "Item Group", fields=["name", "parent_item_group"], limit=0)}
+    actual: dict[tuple[str, str], Decimal] = defaultdict(Decimal)  # rolled up both trees
+    sold: set[tuple[str, str]] = set()  # (node, the item's own group): the rows without a target
+    for r in lines:
+        for node, share in shares.get(r["name"], ()):
+            amount = _ledger.money(Decimal(str(r["amount"] or 0)) * share)
+            for n in _upwards(node, parents):
+                sold.add((n, r["item_group"]))
+                for g in _upwards(r["item_group"], group_parent):
+                    actual[(n, g)] += amount
+    target: dict[tuple[str, str], Decimal] = {}
+    for name in parents:
+        doc = ctx.get_doc(tree, name)
+        for t in doc.get("targets") or []:
+            if str(t.fiscal_year) == year:
+                target[(name, t.item_group)] = _ledger.money(t.target_amount)
+    rows = []
+    for node in _tree_order(parents):
+        for group in sorted({g for n, g in (*sold, *target) if n == node}):
+            a, t = actual.get((node, group), Decimal(0)), target.get((node, group))
+            rows.append({"node": node, "depth": _depth(node, parents), "item_group": group, "target": t,
+                         "actual": a, "variance": (a - t) if t is not None else None,
+                         "achieved": round(float(a / t) * 100, 1) if t else None})
+    columns = [("node", tree, "Link"), ("depth", "Level", "Int"), ("item_group", "Item Group", "Link"),
+               ("target", "Target", "Currency"), ("actual", "Actual", "Currency"),
+               ("variance", "Variance", "Currency"), ("achieved", "Achieved (%)", "Float")]
+    return ReportResult(columns=columns,
+                        rows=rows, chart=Chart("bar", x="node", y=("target", "actual")) if rows else None,
+                        message=f"Fiscal year {year}.")
+
+
+def _upwards(node: str | None, parents: dict[str, str | None]) -> list[str]:
+    out: list[str] = []
+    while node and node not in out:  # a cycle stops it
+        out.append(node)
+        node = parents.get(node)
+    return out
 
 
 def _depth(node: str, parents: dict[str, str | None]) -> int:

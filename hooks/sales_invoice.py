@@ -44,3 +44,14 @@ def before_cancel(doc: Document, ctx: Session) -> None:
 def sales_analytics(ctx: Session, filters: dict[str, Any]) -> ReportResult:
     """Invoiced per month by customer group or territory, rolled up the tree."""
     return _receivables_reports.sales_analytics(ctx, filters)
+
+
+@report("Target vs Actual", ref_doctype="Sales Invoice", filters=[
+    {"name": "based_on", "type": "Select", "label": "By", "options": ["Territory", "Sales Person"],
+     "default": "Territory"},
+    {"name": "fiscal_year", "type": "Int", "label": "Fiscal Year", "required": True},
+    {"name": "company", "type": "Link", "options": "Company"},
+])
+def target_vs_actual(ctx: Session, filters: dict[str, Any]) -> ReportResult:
+    """Targets per item group and fiscal year against what was invoiced, by territory or sales person."""
+    return _receivables_reports.target_vs_actual(ctx, filters)

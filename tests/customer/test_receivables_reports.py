@@ -82,3 +82,34 @@ def test_sales_analytics_rolls_up_the_tree_and_matches_the_income_ledger(books: 
     assert root["total"] == Decimal("1050") and root["depth"] == 0 and by["Key East"]["depth"] == 2
     income = cm.get_list("GL Entry", fields=["credit", "debit"], filters={"account": "Sales - DI"}, limit=0)
     assert root["total"] == sum(r["credit"] - r["debit"] for r in income)
+
+
+def test_target_vs_actual_by_territory_and_by_sales_person(books: Session, cm_site: Site):
+    cm = books
+    cm.insert("Territory", territory_name="North", parent_territory="All Territories",
+              targets=[{"item_group": "Products", "fiscal_year": "2024", "target_amount": 1000}])
+    for person, target in (("Ann", 500), ("Bob", None)):
+        cm.insert("Sales Person", sales_person_name=person, parent_sales_person="Sales Team",
+                  targets=[{"item_group": "Products", "fiscal_year": "2024", "target_amount": target}] if target
+                  else [])
+    acme = cm.get_doc("Customer", "Acme")
+    acme.territory = "North"
+    acme.sales_team = [{"sales_person": "Ann", "allocated_percentage": 70},
+                       {"sales_person": "Bob", "allocated_percentage": 30}]
+    acme.save()
+    invoice(cm, ("WIDGET", 2), ("GADGET", 1), posting_date=dt.date(2024, 6, 1)).submit()  # 450
+    invoice(cm, ("WIDGET", 5), posting_date=dt.date(2025, 1, 2)).submit()  # another fiscal year
+    invoice(cm, ("WIDGET", 9), posting_date=dt.date(2024, 7, 1))  # a draft: not a sale
+    by_territory = {(r["node"], r["item_group"]): r for r in
+                    run(cm_site, cm, "Target vs Actual", based_on="Territory", fiscal_year=2024).rows}
+    north = by_territory[("North", "Products")]
+    assert (north["target"], north["actual"], north["variance"], north["achieved"]) == \
+        (Decimal("1000"), Decimal("450"), Decimal("-550"), 45.0)
+    assert by_territory[("All Territories", "Products")]["actual"] == Decimal("450")  # rolled up the tree
+    by_person = {(r["node"], r["item_group"]): r for r in
+                 run(cm_site, cm, "Target vs Actual", based_on="Sales Person", fiscal_year="2024").rows}
+    assert by_person[("Ann", "Products")]["actual"] == Decimal("315")  # 70% of 450
+    assert by_person[("Ann", "Products")]["achieved"] == 63.0
+    assert by_person[("Bob", "Products")]["actual"] == Decimal("135") and by_person[("Bob", "Products")]["target"] \
+        is None
+    assert by_person[("Sales Team", "Products")]["actual"] == Decimal("450")
