@@ -20,6 +20,12 @@ def validate(doc: Document, ctx: Session) -> None:
 
 
 @hookimpl
+def form_context(doc: Document, ctx: Session) -> dict[str, Any]:
+    """The invoice form's header: where each value filled in from the customer came from."""
+    return {"sources": {k: v for k, v in (doc.get("defaults_source") or {}).items() if isinstance(v, dict)}}
+
+
+@hookimpl
 def before_submit(doc: Document, ctx: Session) -> None:
     _invoicing.check_credit(doc, ctx)
 

@@ -267,6 +267,7 @@ def test_invoice_from_the_form_then_the_balance_on_the_customer(page, screenshot
     assert page.input_value("#f-due_date") != "" and page.input_value("#f-currency") == "USD"
     assert page.input_value("[name='items-1-rate']").startswith("35")
     assert page.input_value("#f-grand_total").startswith("140")
+    assert "Price list Wholesale USD from customer_group:Wholesale" in " ".join(page.inner_text(".form-header").split())
     screenshot(page, "23-invoice-draft")
     _a11y_clean(check_a11y, page)
     page.once("dialog", lambda d: d.accept())
