@@ -2,7 +2,7 @@
 
 from engine import hookimpl
 
-from . import _accounts
+from . import _accounts, _credit, _selling
 
 
 @hookimpl
@@ -15,6 +15,9 @@ def before_validate(doc):
 @hookimpl
 def validate(doc, ctx):
     _accounts.validate_company(doc, ctx)
+    errors = []
+    _credit.check_lowered_limits(doc, ctx, errors)
+    _selling.raise_errors(errors)
 
 
 @hookimpl

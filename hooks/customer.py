@@ -8,7 +8,7 @@ from typing import Any
 from engine import Chart, Document, ReportResult, Session, hookimpl, print_format, report, whitelist
 from engine.errors import FieldError, ValidationError
 
-from . import _accounts, _defaults, _ledger, _parties, _printouts, _selling
+from . import _accounts, _credit, _defaults, _ledger, _parties, _printouts, _selling
 from ._selling import fail
 
 DEFAULT_GROUP = "Default Customer Group"
@@ -51,6 +51,7 @@ def validate(doc: Document, ctx: Session) -> None:
              f"Customer: Customer Group '{group}' is a group node; choose a customer group that is not a group", group)
     _selling.check_price_lists(doc, ctx, _selling.MAX_CUSTOMER_PRICE_LISTS, errors)
     _selling.check_credit_limits(doc, errors)
+    _credit.check_lowered_limits(doc, ctx, errors)
     _selling.check_tax_id(doc, errors)
     _selling.check_bank_accounts(doc, errors)
     _selling.check_sales_team(doc, ctx, errors)

@@ -183,3 +183,31 @@ def test_concurrent_submits_cannot_both_slip_under_the_limit(books: Session, cm_
     refusal = next(o for o in outcomes.values() if o != "submitted")
     assert "balance 600.00 + this invoice 600.00 = 1,200.00, over 1,000.00" in refusal
     assert cm.get_count("GL Entry") == 2
+
+
+def test_a_limit_cannot_be_lowered_below_what_is_owed(books: Session):
+    cm = books
+    invoice(cm, ("WIDGET", 6)).submit()  # Acme owes 600
+    acme = cm.get_doc("Customer", "Acme")
+    acme.credit_limits[0].credit_limit = 500
+    refused(["Customer 'Acme': the credit limit 500.00 for company 'Docframe Inc' is below what its customers owe "
+             "now ('Acme' owes 600.00)"], acme.save)
+    acme = cm.get_doc("Customer", "Acme")
+    acme.credit_limits[0].credit_limit = 700
+    acme.save()  # lowered, but still above the balance
+    acme.notes = "unchanged limit"
+    acme.save()
+    # a group's limit governs its customers without their own; the company's those without either
+    cm.insert("Customer Group", customer_group_name="Small", parent_customer_group="All Customer Groups",
+              credit_limits=[{"company": "Docframe Inc", "credit_limit": 1000}])
+    cm.insert("Customer", customer_name="Tiny", customer_group="Small", company="Docframe Inc")
+    invoice(cm, ("GADGET", 2), customer="Tiny").submit()  # 500
+    small = cm.get_doc("Customer Group", "Small")
+    small.credit_limits[0].credit_limit = 400
+    refused(["Customer Group 'Small'", "'Tiny' owes 500.00"], small.save)
+    cm.insert("Customer", customer_name="Plain", company="Docframe Inc")
+    cm.set_value("Company", "Docframe Inc", {"credit_limit": 5000})
+    invoice(cm, ("GADGET", 1), customer="Plain").submit()  # 250, governed by the company's limit
+    refused(["Company 'Docframe Inc'", "'Plain' owes 250.00"],
+            lambda: cm.set_value("Company", "Docframe Inc", {"credit_limit": 100}))
+    cm.set_value("Company", "Docframe Inc", {"credit_limit": 300})  # Acme (own limit) and Tiny (group's) do not count
