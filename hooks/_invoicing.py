@@ -58,11 +58,11 @@ def _fill_defaults(doc: Document, ctx: Session) -> None:
     for field in FILLED:
         current, last = doc.get(field), sources.get(field)
         filled_last = isinstance(last, dict) and last.get("value") == _plain(current)
-        if current in (None, "") or filled_last:
-            value = resolved[field]["value"]
-            doc.set(field, value)
+        value = resolved[field]["value"]
+        if current in (None, "") or filled_last or _plain(current) == _plain(value):
+            doc.set(field, value)  # the resolver's (a value equal to it is the resolver's too: the form showed it)
             sources[field] = {"value": _plain(value), "source": resolved[field]["source"]}
-        elif not filled_last:
+        else:
             sources[field] = {"value": _plain(current), "source": "set by hand"}
     if not doc.sales_team and resolved["sales_team"]["value"]:
         doc.sales_team = [dict(r) for r in resolved["sales_team"]["value"]]

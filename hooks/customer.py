@@ -222,6 +222,8 @@ def default_filters(ctx: Session) -> list[list[Any]]:
 def form_context(doc: Document, ctx: Session) -> dict[str, Any]:
     """The customer form's header: its balance with a small chart of its history, and what a new sales
     document for this customer starts with, and from where."""
+    if doc.is_new():
+        return {}
     balance = _balance(doc, ctx)
     if balance["tracked"]:
         balance["sparkline"] = _ledger.sparkline([value for _, value in balance["history"]])

@@ -21,8 +21,11 @@ def validate(doc: Document, ctx: Session) -> None:
 
 @hookimpl
 def form_context(doc: Document, ctx: Session) -> dict[str, Any]:
-    """The invoice form's header: where each value filled in from the customer came from."""
-    return {"sources": {k: v for k, v in (doc.get("defaults_source") or {}).items() if isinstance(v, dict)}}
+    """The invoice form's header: where each value filled in from the customer came from; and the fields
+    whose change fills the draft in again while it is edited (the desk asks the server, nothing is saved)."""
+    return {"sources": {k: v for k, v in (doc.get("defaults_source") or {}).items() if isinstance(v, dict)},
+            "refresh_on": ["customer", "company", "posting_date", "price_list", "sales_partner", "items.item_code",
+                           "items.qty", "items.rate"]}
 
 
 @hookimpl

@@ -205,11 +205,13 @@ def default_filters(ctx: DocumentSession) -> list[list[Any]]:
 
 @hookspec
 def form_context(doc: Document, ctx: DocumentSession) -> dict[str, Any]:
-    """Desk form of a saved document: extra values for the doctype's form template.
+    """Desk form of a document (a new one too: ``doc.is_new()``): extra values for the doctype's form template.
 
     Return a dict; the template reads it as ``page.extra`` (e.g. the customer's resolved
     defaults in a header block of ``desk/doctypes/customer/form.html``). Read only: it runs
-    while the page renders, outside any write.
+    while the page renders, outside any write. The key ``refresh_on`` (field names, a
+    child table's as ``table.field``) makes the form ask the server again when one of
+    them changes, and show what the ``before_validate`` hooks fill in (nothing is saved).
     """
 
 

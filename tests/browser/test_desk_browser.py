@@ -260,6 +260,16 @@ def test_invoice_from_the_form_then_the_balance_on_the_customer(page, screenshot
     page.click("[data-grid-add=items]")
     page.fill("[name='items-1-item_code']", "BELT-15")
     page.fill("[name='items-1-qty']", "4")
+    # filled in while editing, from the customer (the server's hooks; nothing is saved yet)
+    expect(page.locator("#f-price_list")).to_have_value("Wholesale USD")
+    expect(page.locator("[name='items-1-rate']")).to_have_value(re.compile(r"^35"))
+    assert page.input_value("#f-due_date") != "" and page.input_value("#f-currency") == "USD"
+    page.fill("[name='items-1-rate']", "33")  # typed by the clerk: kept
+    page.fill("[name='items-1-qty']", "5")
+    expect(page.locator("[name='items-1-amount']")).to_have_value(re.compile(r"^165"))
+    assert page.input_value("[name='items-1-rate']") == "33"
+    page.fill("[name='items-1-qty']", "4")
+    page.fill("[name='items-1-rate']", "")
     page.click("button[value=save]")
     page.wait_for_url(re.compile(r"/app/sales-invoice/SINV-"))
     # filled from the customer on save: the price list, the due date (45 days), the rate from the list

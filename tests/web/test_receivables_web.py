@@ -74,3 +74,19 @@ def test_no_balance_for_the_pos_customer_or_when_switched_off(web: WebEnv):
         s.set_value("Customer", "Acme", {"disable_balance": 1})
     text = _words(web.client.get("/app/customer/Acme").text)
     assert "No balance: the balance is switched off for this customer." in text
+
+
+def test_the_invoice_form_is_filled_in_while_editing_and_nothing_is_written(web: WebEnv):
+    _books(web)
+    page = web.client.get("/app/sales-invoice/new")
+    assert 'data-refresh-on="customer company posting_date' in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = web.client.post("/app/sales-invoice/-/refresh", data={
+        "csrf_token": token, "customer": "Acme", "company": "Web Books", "posting_date": "2024-01-31",
+        "items-present": "1", "items-1-item_code": "BOLT", "items-1-qty": "3"})
+    body = r.get_json()
+    assert r.status_code == 200 and body["values"]["price_list"] == "Standard Selling"
+    assert body["values"]["currency"] == "USD" and body["values"]["grand_total"] == "60.00"
+    assert body["rows"]["items"][0]["rate"].startswith("20") and body["rows"]["items"][0]["amount"] == "60.00"
+    with web.site.session() as s:
+        assert s.get_count("Sales Invoice") == 0 and s.get_count("GL Entry") == 0

@@ -187,6 +187,8 @@ def _desk_cases(walk: Walk) -> Iterator[Case]:
                                ("import job errors", f"/app/{s}/-/import/{job}/errors.csv")):
                 yield Case(label, "GET", url, ("desk", ("perm", "Import Job", "read", None)))
         yield Case("new form", "GET", f"/app/{s}/new", ("desk", ("perm", dt, "create", None)))
+        yield Case("form refresh", "POST", f"/app/{s}/-/refresh", ("desk", ("perm", dt, "create", None)),
+                   {"data": _new_values(dt)})
         if dt == "Customer":  # printouts: read permission on the document (record rules too)
             for path in ("/printview", "/print"):
                 name = walk.throwaway(dt)

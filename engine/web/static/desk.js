@@ -229,4 +229,48 @@
     form.addEventListener("change", apply);
     apply();
   }
+
+  // ------------------------------------------------------------ values the server fills in while editing
+  // A form with data-refresh-on (from the app's form_context) posts itself to /app/<doctype>/-/refresh
+  // when one of those fields changes, and shows what the hooks filled in: only in inputs that are empty
+  // or still hold what an earlier refresh put there, so nothing the user typed is overwritten.
+  if (form && form.dataset.refreshOn) {
+    var watched = form.dataset.refreshOn.split(" ").map(function (w) {
+      var p = w.split(".");
+      return p.length === 1 ? new RegExp("^" + p[0] + "$") : new RegExp("^" + p[0] + "-\\d+-" + p[1] + "$");
+    });
+    var refreshUrl = location.pathname.split("/").slice(0, 3).join("/") + "/-/refresh";
+    var timer = null, put = function (input, value) {
+      if (!input || input.type === "hidden" || input.type === "checkbox" || value === null) return;
+      if (input.value === "" || input.dataset.filled === input.value) {
+        input.value = value;
+        input.dataset.filled = input.value;
+      }
+    };
+    var refresh = function () {
+      fetch(refreshUrl, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          Object.keys(data.values).forEach(function (k) { put(form.querySelector("[name='" + k + "']"), data.values[k]); });
+          Object.keys(data.rows).forEach(function (t) {
+            data.rows[t].forEach(function (row, i) {
+              Object.keys(row).forEach(function (f) {
+                put(form.querySelector("[name='" + t + "-" + (i + 1) + "-" + f + "']"), row[f]);
+              });
+            });
+          });
+          form.dataset.refreshed = String(Number(form.dataset.refreshed || 0) + 1);
+        })
+        .catch(function () { /* the save still fills everything in */ });
+    };
+    var changed = function (ev) {
+      var name = ev.target && ev.target.name;
+      if (!name || !watched.some(function (re) { return re.test(name); })) return;
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 250);
+    };
+    form.addEventListener("change", changed);
+    form.addEventListener("input", changed);
+  }
 })();

@@ -121,13 +121,16 @@ def form_page(session: Session, meta: DocType, doc: Document, errors: list[Field
     )
     if general and not message:
         page.message = general[0]
+    caller = session.hook_caller(meta.name, "form_context")
     if not is_new:
         with session.checked(meta.name, "read", doc):
             page.versions = _versions(session, meta, doc) if meta.track_changes else []
-            caller = session.hook_caller(meta.name, "form_context")
             for extra in caller(doc=doc, ctx=session) if caller is not None else ():
                 page.extra.update(extra or {})
         page.connections = connections(session, meta, doc.name)
+    elif caller is not None:  # a new document's form too (e.g. which fields refresh it)
+        for extra in caller(doc=doc, ctx=session):
+            page.extra.update(extra or {})
     return page
 
 
@@ -297,3 +300,34 @@ def tree_action(session: Session, meta: DocType, form: MultiDict[str, str]) -> s
         doc = session.rename_doc(meta.name, form.get("name", ""), form.get("new_name", ""))
         return f"Renamed to {doc.name!r}."
     raise InvalidValueError(f"{meta.name} tree: unknown action {action!r}")
+
+
+class _Discard(Exception):
+    """Leaves a preview's transaction without writing anything."""
+
+
+def refreshed_values(session: Session, meta: DocType, posted: MultiDict[str, str]) -> dict[str, Any]:
+    """What the doctype's ``before_validate`` hooks fill in on the posted form, for the form to show
+    before it is saved (a draft invoice's price list, due date and rates once its customer is chosen).
+
+    The hooks run on an unsaved document inside a transaction that is rolled back: nothing is written.
+    """
+    doc = session.new_doc(meta.name, form_view.posted_values(meta, posted, None))
+    caller = session.hook_caller(meta.name, "before_validate")
+    try:
+        with session.atomic():
+            if caller is not None:
+                caller(doc=doc, ctx=session)
+            raise _Discard
+    except _Discard:
+        pass
+    except DocframeError as exc:
+        return {"values": {}, "rows": {}, "error": exc.message}
+    skipped = ("Password", "JSON", "Check")
+    shown = [f for f in meta.data_fields if not f.hidden and f.type not in skipped]
+    rows = {}
+    for tf in meta.table_fields:
+        child = [f for f in session.site.get_meta(tf.options).data_fields if f.type not in skipped]
+        rows[tf.name] = [{f.name: form_view.display_value(f, r.get(f.name)) for f in child}
+                         for r in doc.get(tf.name) or []]
+    return {"values": {f.name: form_view.display_value(f, doc.get(f.name)) for f in shown}, "rows": rows}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -270,6 +270,16 @@ def new_form(doctype_slug: str) -> ResponseReturnValue:
     else:
         flash("success", f"{meta.name} {doc.name!r} created.")
     return redirect(pages.doc_url(meta.name, doc.name))
+
+
+@bp.route("/app/<doctype_slug>/-/refresh", methods=["POST"])
+def refresh_form(doctype_slug: str) -> ResponseReturnValue:
+    """The values the doctype's hooks fill in on the form as posted (nothing is written): for a form
+    whose ``form_context`` names ``refresh_on`` fields, called when one of them changes."""
+    session = db_session()
+    meta = _meta(doctype_slug)
+    _require(session, meta, "create")
+    return jsonify(pages.refreshed_values(session, meta, request.form))
 
 
 def _prefill(meta: DocType, args: MultiDict[str, str]) -> MultiDict[str, str]:
