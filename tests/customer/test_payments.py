@@ -68,3 +68,12 @@ def test_bad_allocations_are_refused_with_the_figures(books: Session):
     first.submit()
     refused(["80.00 allocated", "more than its outstanding 20.00"], second.submit)
     assert cm.get_doc("Sales Invoice", inv.name).outstanding_amount == Decimal("20")
+
+
+def test_a_payment_settles_an_invoice_whose_customer_changed_since(books: Session):
+    cm = books
+    inv = invoice(cm, ("WIDGET", 2))
+    inv.submit()
+    cm.set_value("Item", "WIDGET", {"disabled": 1})  # a rule the invoice met at submit no longer holds
+    pay(cm, 200, (inv.name, 200))
+    assert cm.get_doc("Sales Invoice", inv.name).outstanding_amount == Decimal("0")
