@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
+from engine.documents import marks
 from engine.errors import HookError
 from engine.metadata.doctype import snake
 
@@ -49,21 +50,12 @@ class PrintFormat:
 def print_format(name: str, *, doctype: str, params: Collection[str] = ()) -> Callable[[F], F]:
     """Mark a hook-module function ``(doc, ctx, params) -> dict`` as the print format ``name`` of ``doctype``."""
 
-    def mark(fn: F) -> F:
-        setattr(fn, MARKER, (name, doctype, tuple(params)))
-        return fn
-
-    return mark
+    return marks.marker(MARKER, (name, doctype, tuple(params)))
 
 
 def collect(module: ModuleType, doctypes: Collection[str], where: str) -> list[PrintFormat]:
     found = []
-    for attr in sorted(vars(module)):
-        fn = getattr(module, attr)
-        spec = getattr(fn, MARKER, None)
-        if spec is None or not callable(fn):
-            continue
-        name, doctype, params = spec
+    for fn, (name, doctype, params) in marks.marked(module, MARKER):
         if doctype not in doctypes:
             raise HookError(f"{where}: print format {name!r}: unknown doctype {doctype!r}")
         if name == STANDARD:

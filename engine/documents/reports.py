@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
+from engine.documents import marks
 from engine.errors import FieldError, HookError, MandatoryError, ValidationError
 from engine.metadata.doctype import Field, default_label
 from engine.metadata.fieldtypes import FIELD_TYPES
@@ -93,22 +94,13 @@ class Report:
 def report(name: str, *, ref_doctype: str, filters: Sequence[Mapping[str, Any]] = ()) -> Callable[[F], F]:
     """Mark a hook-module function ``(ctx, filters) -> ReportResult`` as the report ``name``."""
 
-    def mark(fn: F) -> F:
-        setattr(fn, MARKER, (name, ref_doctype, tuple(dict(f) for f in filters)))
-        return fn
-
-    return mark
+    return marks.marker(MARKER, (name, ref_doctype, tuple(dict(f) for f in filters)))
 
 
 def collect(module: ModuleType, doctypes: Collection[str], where: str) -> list[Report]:
     """The reports of a hook module, checked: a bad filter or an unknown doctype stops start-up."""
     found = []
-    for attr in sorted(vars(module)):
-        fn = getattr(module, attr)
-        spec = getattr(fn, MARKER, None)
-        if spec is None or not callable(fn):
-            continue
-        name, ref_doctype, raw_filters = spec
+    for fn, (name, ref_doctype, raw_filters) in marks.marked(module, MARKER):
         if ref_doctype not in doctypes:
             raise HookError(f"{where}: report {name!r}: unknown ref_doctype {ref_doctype!r}")
         if list(inspect.signature(fn).parameters)[:2] != ["ctx", "filters"]:
