@@ -107,8 +107,8 @@ def _income_account(ctx: Session, company: str) -> str | None:
 
 # ------------------------------------------------------------------ rules
 def validate(doc: Document, ctx: Session) -> None:
-    if (doc.docstatus or 0) == 1 and doc.get_doc_before_save() is not None \
-            and doc.get_doc_before_save().docstatus == 1:
+    before = doc.get_doc_before_save()
+    if doc.docstatus == 1 and before is not None and before.docstatus == 1:
         return  # a submitted invoice changing its outstanding amount: its rules held at submit
     errors: list[FieldError] = []
     if doc.customer and ctx.exists("Customer", doc.customer) and not _selling.is_invoiceable(ctx, doc.customer):

@@ -86,11 +86,9 @@ def _check_allocation(doc: Document, row: Document, ctx: Session, seen: set[str]
 def lock_and_recheck(doc: Document, ctx: Session) -> None:
     """Before submit: with the customer's row locked, the outstanding amounts are read again."""
     _ledger.lock_customer(ctx, doc.customer)
-    fill_outstanding = [r for r in doc.references or []]
-    for row in fill_outstanding:
-        row.outstanding_amount = ctx.get_value(INVOICE, row.sales_invoice, "outstanding_amount")
     errors: list[FieldError] = []
-    for row in fill_outstanding:
+    for row in doc.references or []:
+        row.outstanding_amount = ctx.get_value(INVOICE, row.sales_invoice, "outstanding_amount")
         _check_allocation(doc, row, ctx, set(), errors)
     _selling.raise_errors(errors)
     doc.paid_from = _ledger.receivable_account(ctx, doc.customer, doc.company)

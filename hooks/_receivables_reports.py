@@ -161,12 +161,9 @@ def target_vs_actual(ctx: Session, filters: dict[str, Any]) -> ReportResult:
                 sold.add((n, r["item_group"]))
                 for g in _upwards(r["item_group"], group_parent):
                     actual[(n, g)] += amount
-    target: dict[tuple[str, str], Decimal] = {}
-    for name in parents:
-        doc = ctx.get_doc(tree, name)
-        for t in doc.get("targets") or []:
-            if str(t.fiscal_year) == year:
-                target[(name, t.item_group)] = _ledger.money(t.target_amount)
+    target = {(r["name"], r["item_group"]): _ledger.money(r["amount"]) for r in ctx.get_list(
+        tree, fields=["name", "targets.item_group as item_group", "targets.target_amount as amount"],
+        filters=[["targets.fiscal_year", "=", year]], limit=0) if r["item_group"]}  # one query, not one per node
     rows = []
     for node in _tree_order(parents):
         for group in sorted({g for n, g in (*sold, *target) if n == node}):
