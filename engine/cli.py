@@ -24,6 +24,7 @@ from engine.metadata.app import App, bundled_app_dir, load_app_doctypes
 from engine.site import auth, jobs
 from engine.site.demo import demo_files, load_demo, read_demo
 from engine.site.fixtures import fixture_files
+from engine.site.list_advice import list_warnings
 from engine.site.site import Site
 from engine.site.tabular import estimate_rows
 from engine.storage.db import normalize_url
@@ -89,7 +90,9 @@ def _rel(path: str) -> str:
 @docframe.command()
 @click.pass_obj
 def check(cfg: Config) -> None:
-    """Check the app's doctype YAML and hooks; print every problem (exit status 1 if any)."""
+    """Check the app's doctype YAML and hooks; print every problem (exit status 1 if any).
+
+    Also warns (exit status 0) about list pages no index serves, see README "Indexes"."""
     app = App(cfg.app_dir)
     try:
         doctypes = load_app_doctypes(app.root)
@@ -101,8 +104,11 @@ def check(cfg: Config) -> None:
     except HookError as exc:
         click.echo(exc.message)
         raise click.ClickException(f"problem in {_rel(str(app.hooks_dir))}") from None
-    own = sum(1 for dt in doctypes.values() if Path(dt.source).parent == app.doctypes_dir)
-    click.echo(f"OK: {own} doctypes")
+    own = {dt.name for dt in doctypes.values() if Path(dt.source).parent == app.doctypes_dir}
+    warnings = list_warnings(app.root, doctypes, own)
+    for message in warnings:
+        click.echo(f"warning: {message}")
+    click.echo(f"OK: {len(own)} doctypes" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
 @docframe.command()

@@ -28,7 +28,7 @@ from engine.errors import (
 from engine.metadata.doctype import DocType
 from engine.metadata.fieldtypes import FIELD_TYPES
 from engine.rules import naming, tree
-from engine.storage.db import unique_violation
+from engine.storage.db import unique_violation_columns
 
 if TYPE_CHECKING:
     from engine.documents.document import Document, DocumentSession
@@ -93,17 +93,17 @@ def insert(doc: Document, ctx: DocumentSession) -> None:
                 ctx.conn.execute(ctx.site.insert_statement(meta.name), values)
             break
         except sa.exc.IntegrityError as exc:
-            column = unique_violation(exc, table)
-            if column == "name" and retry and attempt < _MAX_NAME_RETRIES:
+            columns = unique_violation_columns(exc, table)
+            if columns == ("name",) and retry and attempt < _MAX_NAME_RETRIES:
                 naming.claim_suffix(doc, ctx)
                 if meta.is_tree:
                     tree.before_write(doc)
                 continue
-            if column == "name":
+            if columns == ("name",):
                 raise naming.duplicate_error(doc) from exc
-            if column is None:
+            if columns is None:
                 raise
-            raise _duplicate(meta, doc, column, exc) from exc
+            raise _duplicate(meta, doc, columns, exc) from exc
     _insert_children(doc, ctx, [(f.name, doc._data.get(f.name) or []) for f in meta.table_fields])
 
 
@@ -141,19 +141,25 @@ def _insert_or_nothing(ctx: DocumentSession, doctype: str) -> sa.Insert:
     return ctx.site.statement(("insert_or_nothing", doctype), build)
 
 
-def _duplicate(meta: DocType, doc: Document, column: str | None, exc: Exception) -> Exception:
-    if column == "name":
+def _duplicate(meta: DocType, doc: Document, columns: tuple[str, ...] | None, exc: Exception) -> Exception:
+    if columns == ("name",):
         return DuplicateEntryError(
             f"{meta.name} {doc.name!r} already exists",
             [FieldError(meta.name, "name", "ID", f"{meta.name} {doc.name!r} already exists", doc.name)],
         )
-    f = meta.fields_by_name.get(column or "")
-    if f is not None:
-        value = doc.get(f.name)
+    fields = [meta.fields_by_name.get(c) for c in columns or ()]
+    if fields and all(f is not None for f in fields):
+        known = [f for f in fields if f is not None]
+        if len(known) == 1:
+            what = f"{known[0].label} {doc.get(known[0].name)!r} is"
+        else:  # a composite unique index (indexes: [{fields: [...], unique: true}])
+            what = (f"{' and '.join(f.label for f in known)} "
+                    f"{', '.join(repr(doc.get(f.name)) for f in known)} together are")
+        first = known[0]
         return UniqueValidationError(
-            f"{meta.name}: {f.label} {value!r} is already used by another {meta.name}",
-            [FieldError(meta.name, f.name, f.label,
-                        f"{meta.name}: {f.label} {value!r} is already used", value, None, UniqueValidationError)],
+            f"{meta.name}: {what} already used by another {meta.name}",
+            [FieldError(meta.name, first.name, first.label, f"{meta.name}: {what} already used",
+                        doc.get(first.name), None, UniqueValidationError)],
         )
     return DuplicateEntryError(f"{meta.name}: a unique value is already used ({exc.orig})")
 
@@ -194,7 +200,7 @@ def _insert_children(doc: Document, ctx: DocumentSession, tables: list[tuple[str
         try:
             ctx.conn.execute(table.insert(), values)
         except sa.exc.IntegrityError as exc:
-            raise _duplicate(ctx.site.get_meta(child_doctype), doc, unique_violation(exc, table), exc) from exc
+            raise _duplicate(ctx.site.get_meta(child_doctype), doc, unique_violation_columns(exc, table), exc) from exc
 
 
 def update(doc: Document, ctx: DocumentSession) -> None:
@@ -227,7 +233,7 @@ def update(doc: Document, ctx: DocumentSession) -> None:
     try:
         result = ctx.conn.execute(stmt, values)
     except sa.exc.IntegrityError as exc:
-        raise _duplicate(meta, doc, unique_violation(exc, table), exc) from exc
+        raise _duplicate(meta, doc, unique_violation_columns(exc, table), exc) from exc
     if result.rowcount == 0:
         exists = ctx.conn.execute(sa.select(table.c.name).where(table.c.name == before.name)).first()
         raise _stale(doc) if exists else DoesNotExistError(f"{meta.name} {before.name!r} not found")
@@ -272,7 +278,7 @@ def _reconcile_children(doc: Document, before: Document, ctx: DocumentSession) -
         try:
             ctx.conn.execute(stmt, rows)
         except sa.exc.IntegrityError as exc:
-            raise _duplicate(ctx.site.get_meta(child_doctype), doc, unique_violation(exc, t), exc) from exc
+            raise _duplicate(ctx.site.get_meta(child_doctype), doc, unique_violation_columns(exc, t), exc) from exc
     _insert_children(doc, ctx, inserts)
 
 

@@ -66,6 +66,14 @@ class RecordRule:
     description: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    """A database index declared in a doctype's ``indexes``: columns in order, unique or not."""
+
+    fields: tuple[str, ...]
+    unique: bool = False
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of a doctype, with its YAML keys and derived facts."""
@@ -138,6 +146,7 @@ class DocType:
     is_submittable: bool = False
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     record_rules: tuple[RecordRule, ...] = ()
+    indexes: tuple[IndexSpec, ...] = ()
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -152,6 +161,8 @@ class DocType:
             object.__setattr__(self, "duplicate_fields", tuple(self.duplicate_fields))
         if not isinstance(self.record_rules, tuple):
             object.__setattr__(self, "record_rules", tuple(self.record_rules))
+        if not isinstance(self.indexes, tuple):
+            object.__setattr__(self, "indexes", tuple(self.indexes))
 
     def __hash__(self) -> int:
         return hash((self.name, self.source))

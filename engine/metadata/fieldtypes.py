@@ -338,6 +338,9 @@ def _password(value: Any, field: FieldSpec) -> str:
     return value
 
 
+UNINDEXABLE_TYPES = frozenset({"Small Text", "Text", "Long Text", "JSON", "Password"})
+
+
 @dataclass(frozen=True, slots=True)
 class FieldType:
     """One row of the field type table."""
@@ -354,6 +357,11 @@ class FieldType:
     @property
     def has_column(self) -> bool:
         return self.sql_type is not None
+
+    @property
+    def indexable(self) -> bool:
+        """Whether a database index can hold the column (not long text, JSON or password hashes)."""
+        return self.has_column and self.name not in UNINDEXABLE_TYPES
 
 
 def _string(field: FieldSpec) -> sa.types.TypeEngine:

@@ -27,6 +27,7 @@ import yaml
 from engine.errors import MetaError, MetaProblem
 from engine.metadata.doctype import (
     ALL_DOCTYPES_HOOKS,
+    CHILD_COLUMNS,
     DATA_FORMATS,
     ENGINE_TABLES,
     MAX_FIELD_NAME,
@@ -36,6 +37,7 @@ from engine.metadata.doctype import (
     VIRTUAL_DOCTYPES,
     DocType,
     Field,
+    IndexSpec,
     Naming,
     RecordRule,
     default_label,
@@ -50,7 +52,6 @@ _PRECISION_TYPES = frozenset({"Float", "Currency", "Percent"})
 _LENGTH_TYPES = frozenset({"Data", "Select", "Link", "Dynamic Link", "Read Only", "Password",
                            "Small Text", "Text", "Long Text"})
 _DUPLICATE_TYPES = frozenset({"Data", "Link"})
-_UNINDEXABLE = frozenset({"Table", "JSON", "Text", "Long Text", "Small Text", "Password"})
 _DEFAULT_KEYWORDS = {
     "Today": frozenset({"Date", "Datetime"}),
     "Now": frozenset({"Date", "Datetime"}),
@@ -232,6 +233,7 @@ class MetaLoader:
             permissions=raw.get("permissions") or {},
             record_rules=tuple(RecordRule(tuple(r["roles"]), r["condition"], r.get("description"))
                                for r in raw.get("record_rules") or ()),
+            indexes=tuple(IndexSpec(tuple(i["fields"]), bool(i.get("unique"))) for i in raw.get("indexes") or ()),
             source=file,
         )
         self.check_doctype(doctype, raw)
@@ -242,7 +244,9 @@ class MetaLoader:
         options = spec.get("options")
         if isinstance(options, list):
             options = tuple(str(o) for o in options)
-        values = {k: v for k, v in spec.items() if k not in ("options",)}
+        values = {k: v for k, v in spec.items() if k not in ("options", "search_index")}
+        if spec.get("search_index"):
+            values["index"] = True
         for key in ("length", "precision"):  # JSON Schema accepts 5.0 as an integer
             if key in values:
                 values[key] = int(values[key])
@@ -283,8 +287,9 @@ class MetaLoader:
             bad(f"{t} is layout only; it holds no value")
         if t == "Table" and (f.required or f.default is not None):
             bad("Table fields take neither 'required' nor 'default'")
-        if (f.unique or f.index) and (t in _UNINDEXABLE or f.fieldtype.is_layout):
-            bad(f"{'unique' if f.unique else 'index'} is not supported for {t} fields")
+        if (f.unique or f.index) and not f.fieldtype.indexable:
+            key = "unique" if f.unique else "search_index" if spec.get("search_index") else "index"
+            bad(f"{key} is not supported for {t} fields")
         if f.in_filter and (not f.has_column or t == "Password"):
             bad(f"in_filter is not supported for {t} fields")
         if f.default is not None:
@@ -352,6 +357,26 @@ class MetaLoader:
             self.check_expressions(dt, f)
         if not dt.is_child:
             self.check_record_rules(dt)
+        self.check_indexes(dt)
+
+    def check_indexes(self, dt: DocType) -> None:
+        """Each declared index names columns that exist and can be indexed, and no two are the same."""
+        names = dt.fields_by_name
+        standard = STANDARD_COLUMNS + (CHILD_COLUMNS if dt.is_child else ())
+        seen: set[tuple[str, ...]] = set()
+        for i, ix in enumerate(dt.indexes, 1):
+            if ix.fields in seen:
+                self.problem(dt.source, dt.name, ix.fields[0], f"indexes[{i}]: the same columns as an earlier index")
+            seen.add(ix.fields)
+            for name in ix.fields:
+                f = names.get(name)
+                if name in standard or name in self.dropped.get(dt.name, ()):
+                    continue
+                if f is None or not f.has_column:
+                    self.problem(dt.source, dt.name, name, f"indexes[{i}]: {name!r} is not a field with a value"
+                                                           f"{_did_you_mean(name, [*names, *standard])}")
+                elif not f.fieldtype.indexable:
+                    self.problem(dt.source, dt.name, name, f"indexes[{i}]: {f.type} fields cannot be indexed")
 
     def check_record_rules(self, dt: DocType) -> None:
         for i, rule in enumerate(dt.record_rules, 1):

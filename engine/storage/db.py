@@ -176,25 +176,24 @@ _PG_UNIQUE = re.compile(r'unique constraint "([^"]+)"')
 _MYSQL_UNIQUE = re.compile(r"Duplicate entry .* for key '(?:[^.']+\.)?([^']+)'")
 
 
-def unique_violation(exc: sa.exc.IntegrityError, table: sa.Table) -> str | None:
-    """Which column a unique violation is about ('name' for the ID), or None if not unique."""
+def unique_violation_columns(exc: sa.exc.IntegrityError, table: sa.Table) -> tuple[str, ...] | None:
+    """The columns of the unique index a violation is about (('name',) for the ID), or None if not unique."""
     text = str(exc.orig)
     index_name: str | None = None
     if m := _SQLITE_UNIQUE.search(text):
         if m.group(1):
             index_name = m.group(1)
         else:
-            return m.group(2).split(",")[0].split(".")[-1].strip()
+            return tuple(part.split(".")[-1].strip() for part in m.group(2).split(","))
     elif (m := _PG_UNIQUE.search(text)) or (m := _MYSQL_UNIQUE.search(text)):
         index_name = m.group(1)
     if index_name is None:
         return None
     if index_name in ("PRIMARY", f"{table.name}_pkey") or "_name_ci" in index_name:
-        return "name"
+        return ("name",)
     for ix in table.indexes:
         if ix.name == index_name:
-            cols = [c.name for c in ix.columns]
-            return cols[0] if cols else "name"
+            return tuple(c.name for c in ix.columns) or ("name",)
     return None
 
 

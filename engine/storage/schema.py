@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from engine.metadata.doctype import AUTH_SESSION_TABLE, NAMING_COUNTER_TABLE, TREE_PATH_COLUMN, DocType
 from engine.metadata.fieldtypes import datetime_type
+from engine.storage.indexes import table_indexes
 
 __all__ = ["AUTH_SESSION_TABLE", "NAMING_COUNTER_TABLE", "cached_alias", "compile_schema", "compile_table",
            "index_name"]
@@ -75,9 +76,9 @@ def compile_auth_session_table(md: sa.MetaData) -> sa.Table:
 def compile_table(dt: DocType, md: sa.MetaData, dialect: str = "sqlite") -> sa.Table:
     """One doctype's table: standard columns, child or tree columns, then its fields in order.
 
-    Indexes: ``modified`` (default list order), the parent key of child rows, the tree
-    path, every Link and Dynamic Link, and fields marked ``in_filter``, ``index``,
-    ``unique`` or used as ``sort_field``.
+    Indexes: the parent key of child rows, the tree path, case-insensitive IDs, and
+    those of :func:`engine.storage.indexes.table_indexes` (list filters paired with
+    the default sort, Links, unique fields, the doctype's own ``indexes``).
     """
     t = dt.table_name
     cols: list[sa.Column] = [
@@ -106,19 +107,16 @@ def compile_table(dt: DocType, md: sa.MetaData, dialect: str = "sqlite") -> sa.T
     c = table.c
     if dt.is_child:
         sa.Index(index_name("ix", t, "parent"), c.parent, c.parenttype, c.parentfield, c.idx)
-    else:
-        sa.Index(index_name("ix", t, "modified"), c.modified)
-        if dialect != "mysql":
-            sa.Index(index_name("ux", t, "name_ci"), sa.func.lower(c.name), unique=True)
+    elif dialect != "mysql":
+        sa.Index(index_name("ux", t, "name_ci"), sa.func.lower(c.name), unique=True)
     if dt.is_tree:
         sa.Index(index_name("ix", t, "tree_path"), c[TREE_PATH_COLUMN], mysql_length=255)
-    for f in dt.data_fields:
-        if f.unique:
-            sa.Index(index_name("ux", t, f.name), c[f.name], unique=True)
-        elif f.type in ("Link", "Dynamic Link") or f.in_filter or f.index or f.name == dt.sort_field:
-            if f.type in ("Small Text", "Text", "Long Text", "JSON"):
-                continue
-            sa.Index(index_name("ix", t, f.name), c[f.name])
+    for ix in table_indexes(dt):
+        cols = [c[name] for name in ix.columns]
+        # MariaDB keys hold at most 3,072 bytes: index long strings by their first 255 characters.
+        long = {col.name: 255 for col in cols if isinstance(col.type, sa.String) and (col.type.length or 0) > 255}
+        sa.Index(index_name(ix.prefix, t, "_".join(ix.columns)), *cols, unique=ix.unique,
+                 **({"mysql_length": long} if long else {}))
     return table
 
 

@@ -109,7 +109,8 @@ def test_tree_tables_have_an_indexed_path_parent_link_and_group_flag(doctypes: d
     assert table.c.tree_path.type.length == 1000
     ix = indexes(table)
     assert ix["ix_tab_test_group_tree_path"] == (False, ("tab_test_group.tree_path",))
-    assert ix["ix_tab_test_group_parent_test_group"] == (False, ("tab_test_group.parent_test_group",))
+    assert ix["ix_tab_test_group_parent_test_group_modified"] == (
+        False, ("tab_test_group.parent_test_group", "tab_test_group.modified"))
     assert "tree_path" not in compile_schema(doctypes).tables["tab_test_customer"].c
 
 
@@ -118,14 +119,16 @@ def test_indexes_on_links_filters_index_unique_and_modified(doctypes: dict[str, 
     t = "tab_test_customer"
     assert ix == {
         f"ix_{t}_modified": (False, (f"{t}.modified",)),
-        f"ix_{t}_customer_type": (False, (f"{t}.customer_type",)),      # in_filter
-        f"ix_{t}_test_group": (False, (f"{t}.test_group",)),            # Link
+        # in_filter fields (a Select, a Link) paired with the default sort: a filtered list is a range
+        f"ix_{t}_customer_type_modified": (False, (f"{t}.customer_type", f"{t}.modified")),
+        f"ix_{t}_test_group_modified": (False, (f"{t}.test_group", f"{t}.modified")),
         f"ux_{t}_customer_number": (True, (f"{t}.customer_number",)),  # unique
         f"ux_{t}_name_ci": (True, (f"lower({t}.name)",)),                # IDs are case-insensitive
     }
     version = indexes(compile_schema(doctypes).tables["tab_version"])
-    assert "ix_tab_version_docname" in version  # index: true
-    assert "ix_tab_version_creation" not in version  # standard sort fields use their own index
+    # index: true, paired with Version's sort_field (creation), which has an index of its own
+    assert version["ix_tab_version_docname_creation"] == (False, ("tab_version.docname", "tab_version.creation"))
+    assert version["ix_tab_version_creation"] == (False, ("tab_version.creation",))
 
 
 def test_mariadb_ids_are_case_insensitive_by_collation_not_an_index(doctypes: dict[str, DocType]) -> None:
@@ -275,7 +278,7 @@ def test_live_columns_match_the_compiled_types(site: Site, backend: str) -> None
     with warnings.catch_warnings():  # SQLite cannot reflect the lower(name) expression index
         warnings.filterwarnings("ignore", message=".*expression-based index.*")
         names = {ix["name"] for ix in inspector.get_indexes("tab_test_customer")}
-    assert {"ix_tab_test_customer_modified", "ix_tab_test_customer_test_group",
+    assert {"ix_tab_test_customer_modified", "ix_tab_test_customer_test_group_modified",
             "ux_tab_test_customer_customer_number"} <= names
 
 

@@ -149,7 +149,7 @@ def test_added_field_becomes_a_new_column(app, open_site):
     p = site.migrate(dry_run=True)
     assert kinds(p) == [("add_column", "colour"), ("add_column", "serial")]
     assert [s.args["index"].name for s in p.steps if s.kind == "add_index"] == [
-        "ix_tab_widget_colour", "ux_tab_widget_serial"]
+        "ix_tab_widget_colour_modified", "ux_tab_widget_serial"]
     assert site.migrate().applied
     assert not site.migrate(dry_run=True)
     with site.session() as s:
