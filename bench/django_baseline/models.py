@@ -49,8 +49,10 @@ class Customer(Standard):
     customer_name = models.CharField(max_length=140)
     customer_type = models.CharField(max_length=140, default="Company",
                                      choices=[("Company", "Company"), ("Individual", "Individual")])
-    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, null=True, blank=True)
-    customer_group = models.ForeignKey(CustomerGroup, on_delete=models.PROTECT, null=True, blank=True)
+    # Like docframe's in_filter Links: one (link, modified) index each instead of the FK's own.
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, null=True, blank=True, db_index=False)
+    customer_group = models.ForeignKey(CustomerGroup, on_delete=models.PROTECT, null=True, blank=True,
+                                       db_index=False)
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT, null=True, blank=True)
     email = models.EmailField(max_length=140, blank=True, null=True)
     phone = models.CharField(max_length=140, blank=True, null=True, validators=[PHONE])
@@ -60,6 +62,7 @@ class Customer(Standard):
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("name"), name="customer_name_ci")]
+        indexes = [models.Index(fields=["territory", "modified"]), models.Index(fields=["customer_group", "modified"])]
 
 
 class Contact(Standard):
@@ -99,7 +102,7 @@ class ExactDecimalField(models.Field):
 
 
 class ListCustomer(models.Model):
-    """docframe's own list table (unmanaged), read for the list query."""
+    """docframe's own list table (unmanaged), read for the list query: its indexes are docframe's."""
 
     name = models.CharField(max_length=140, primary_key=True)
     customer_name = models.CharField(max_length=140)

@@ -8,6 +8,8 @@ the site see only this storage face.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -23,6 +25,9 @@ from engine.storage.schema import NAMING_COUNTER_TABLE, compile_schema
 T = TypeVar("T")
 
 
+SHAPES_KEPT = 2048
+
+
 class Store:
     """The tables of an app's doctypes on one database."""
 
@@ -36,6 +41,16 @@ class Store:
         self.reverse_links = ReverseLinks(self.doctypes)
         self.ci_names = self.engine.dialect.name == "mysql"  # _ci collation compares IDs itself
         self._statements: dict[Hashable, Any] = {}
+        self._shapes: OrderedDict[Hashable, Any] = OrderedDict()  # see shaped()
+        self._shapes_lock = threading.Lock()
+        # Called with the doctypes a unit of work wrote, after its transaction commits
+        # (e.g. the site's token cache forgets users); registered by the layers above.
+        self.commit_listeners: list[Callable[[frozenset[str]], None]] = []
+
+    def committed(self, doctypes: frozenset[str]) -> None:
+        """A transaction that wrote documents of ``doctypes`` ("*": of any) has committed."""
+        for listener in self.commit_listeners:
+            listener(doctypes)
 
     # ------------------------------------------------------------ metadata
     def get_meta(self, doctype: str) -> DocType:
@@ -76,6 +91,25 @@ class Store:
         except KeyError:
             built = self._statements[key] = build()
             return built
+
+    def shaped(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Like :meth:`statement` for pieces keyed by what a caller asked for (a list's field names):
+        at most ``SHAPES_KEPT`` are kept, least recently used dropped first, as the keys come from users."""
+        shapes = self._shapes
+        try:
+            value = shapes[key]
+        except KeyError:
+            value = build()
+            with self._shapes_lock:
+                shapes[key] = value
+                while len(shapes) > SHAPES_KEPT:
+                    shapes.popitem(last=False)
+            return value
+        try:
+            shapes.move_to_end(key)
+        except KeyError:  # dropped by another thread meanwhile
+            pass
+        return value  # type: ignore[no-any-return]
 
     def cached_statement(self, key: Hashable) -> Any:
         """The statement prebuilt for ``key``, or None (for callers that decide late whether to build)."""
