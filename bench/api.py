@@ -70,6 +70,7 @@ class Settings:
     workers: int = 2
     worker_class: str = "gthread"
     threads: int = 4  # per worker (gthread only)
+    redis_url: str = ""  # DOCFRAME_REDIS_URL of the server: its token cache (issue 12); "" runs without
 
 
 def customer_name(i: int) -> str:
@@ -170,7 +171,8 @@ def gunicorn_command(port: int, settings: Settings) -> list[str]:
 def serving(url: str, settings: Settings, log_file: Path) -> Iterator[str]:
     """gunicorn serving ``url``'s site on a free port until the block ends; yields the base URL."""
     port = _free_port()
-    env = {**os.environ, "DOCFRAME_DATABASE_URL": url, "DOCFRAME_SECRET_KEY": secrets.token_hex(16)}
+    env = {**os.environ, "DOCFRAME_DATABASE_URL": url, "DOCFRAME_SECRET_KEY": secrets.token_hex(16),
+           "DOCFRAME_REDIS_URL": settings.redis_url}
     with log_file.open("wb") as out:
         proc = subprocess.Popen(gunicorn_command(port, settings), cwd=REPO_ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
@@ -288,11 +290,44 @@ def run_section(backend_name: str, sibling_url: str, settings: Settings, profile
                                              settings.clients, workdir))
         out = _figures(runs)
         out.update({"settings": asdict(settings), "seed_seconds": round(seeded, 1),
-                    "list_rows": PER_TERRITORY})
+                    "list_rows": PER_TERRITORY,
+                    "statements": {"without token cache": statements_per_request(url, paths, headers, ""),
+                                   "with token cache": statements_per_request(url, paths, headers,
+                                                                              settings.redis_url)}})
         if profile:
             log(f"{backend_name}: API: profiling doc GET and list in-process")
             out["profile"] = _profile(url, paths, token, 500)
         return out
+
+
+def statements_per_request(url: str, paths: dict[str, list[str]], headers: dict[str, dict[str, str]],
+                           redis_url: str) -> dict[str, int] | None:
+    """SQL statements each target's request sends (in-process, after one warm-up request), with the token
+    cache on the Redis at ``redis_url`` ("": none); None when that Redis cannot be reached."""
+    from bench.api_app import create_app
+    from bench.counting import StatementCounter
+    from engine import Site
+
+    site = Site(url, REPO_ROOT, cache_url=redis_url or None)
+    try:
+        deadline = time.monotonic() + 3
+        while redis_url and site.token_cache.epoch() is None:  # the subscription is confirmed in a moment
+            if time.monotonic() > deadline:
+                return None  # Redis unreachable: nothing to show
+            time.sleep(0.05)
+        counter = StatementCounter(site.engine)
+        client = create_app(site).test_client()
+        out = {}
+        for target in ("bare_token", "get", "list"):
+            path = paths[target][0]
+            client.get(path, headers=headers[target])
+            with counter.counting() as seen:
+                answer = client.get(path, headers=headers[target])
+            assert answer.status_code == 200, answer.data[:300]
+            out[target] = len(seen)
+        return out
+    finally:
+        site.dispose()
 
 
 def _figures(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -315,7 +350,8 @@ def render_section(section: dict[str, Any]) -> list[str]:
     threads = f" x {st['threads']} threads" if st["worker_class"] == "gthread" else ""
     lines = ["", f"API throughput (issue 4): gunicorn {st['workers']} {st['worker_class']} workers{threads}, "
                  f"{st['clients']} keep-alive clients, best of {st['repeats']} x {st['seconds']:g} s, "
-                 f"{st['customers']:,} customers"]
+                 f"{st['customers']:,} customers, token cache "
+                 f"{'on (Redis ' + st['redis_url'] + ')' if st.get('redis_url') else 'off (no Redis)'}"]
     header = f"{'request':<46}{'req/s':>9}{'x bare':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
     lines.append(header)
     lines.append("-" * len(header))
@@ -325,6 +361,10 @@ def render_section(section: dict[str, Any]) -> list[str]:
         lines.append(f"{r['label']:<46}{r['rps']:>9,.0f}{ratio:>7.2f}x{r['latency_ms']['p50']:>9.2f}"
                      f"{r['latency_ms']['p99']:>9.2f}{r['errors']:>8}")
     lines.append(f"target: {section['target']}; met: {'yes' if section['met'] else 'NO'}")
+    for case, counts in (section.get("statements") or {}).items():
+        if counts:
+            lines.append(f"SQL statements per request, {case}: "
+                         + ", ".join(f"{LABELS[t]} {n}" for t, n in counts.items()))
     for target, text in section.get("profile", {}).items():
         lines.append("")
         lines.append(f"cProfile of the {LABELS[target]} request in-process (Flask test client), by own time:")

@@ -162,6 +162,10 @@ def check_token(site: Site, key: str, secret: str, before_verify: Callable[[str]
     """
     if not isinstance(key, str) or not key or not isinstance(secret, str) or not secret:
         raise AuthenticationError(INVALID_TOKEN)
+    cache = site.token_cache
+    epoch = cache.epoch()  # read before the user's row: a change committed after it sets a new one
+    if epoch is not None and (user := cache.user(key, secret, epoch)) is not None:
+        return user
     with reading(site.engine, conn) as c:
         row = c.execute(_token_statement(site), {"key": key}).first()
     if row is None or row.api_key != key or not row.api_secret:  # exact, also under a _ci collation
@@ -177,6 +181,8 @@ def check_token(site: Site, key: str, secret: str, before_verify: Callable[[str]
         site.verified_secrets.remember(key, secret, row.api_secret)
     if not row.enabled:
         raise AuthenticationError(f"User {row.name!r} is disabled")
+    if epoch is not None:
+        cache.remember(key, secret, epoch, str(row.name))
     return str(row.name)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -143,17 +143,22 @@ class Session(DocumentSession):
         if not isinstance(name, str) or not name:
             raise DoesNotExistError(f"{doctype} {name!r} not found")
         site = self.site
-        by_name = site.statement(("get_doc", doctype, for_update), lambda: self._select_by_name(doctype, for_update))
         with self.reading() as conn:
-            row = conn.execute(by_name, {"name": name}).first()
-            if row is None and not site.ci_names:
-                by_lower = site.statement(("get_doc_ci", doctype), lambda: self._select_by_lower_name(doctype))
-                row = conn.execute(by_lower, {"name": name.lower()}).first()
-            if row is None:
-                raise DoesNotExistError(f"{doctype} {name!r} not found")
+            data, children = (None, {}) if for_update else self._load_with_children(conn, meta, name)
+            if data is None:
+                row = None
+                if for_update:
+                    by_name = site.statement(("get_doc", doctype, True), lambda: self._select_by_name(doctype, True))
+                    row = conn.execute(by_name, {"name": name}).first()
+                if row is None and not site.ci_names:
+                    by_lower = site.statement(("get_doc_ci", doctype), lambda: self._select_by_lower_name(doctype))
+                    row = conn.execute(by_lower, {"name": name.lower()}).first()
+                if row is None:
+                    raise DoesNotExistError(f"{doctype} {name!r} not found")
+                data = dict(row._mapping)
+                children = self._load_children(conn, meta, row.name)
             doc = Document(meta, None, self)
-            object.__setattr__(doc, "_data", dict(row._mapping))
-            children = self._load_children(conn, meta, row.name)
+            object.__setattr__(doc, "_data", data)
         for f in meta.table_fields:
             rows = []
             for child_data in children.get(f.name, ()):
@@ -179,20 +184,37 @@ class Session(DocumentSession):
         t = self.site.table(doctype)
         return sa.select(t).where(sa.func.lower(t.c.name) == sa.bindparam("name"))
 
+    def _load_with_children(self, conn: sa.Connection, meta: Any,
+                            name: str) -> tuple[dict[str, Any] | None, dict[str, list[dict[str, Any]]]]:
+        """The document's row and its child rows in one round trip, when ``name`` is its exact ID.
+
+        (None, {}) when no document has exactly that ID: the caller then looks it up
+        case-insensitively. A document without Table fields needs only its own row.
+        """
+        if not meta.table_fields:
+            by_name = self.site.statement(("get_doc", meta.name, False), lambda: self._select_by_name(meta.name, False))
+            row = conn.execute(by_name, {"name": name}).first()
+            return (dict(row._mapping) if row is not None else None), {}
+        stmt, layout = self.site.statement(("with_children", meta.name),
+                                           lambda: _children_statement(self.site, meta, with_parent=True))
+        parent_branch = 0
+        data: dict[str, Any] | None = None
+        rows = []
+        for r in conn.execute(stmt, {"parent": name}):
+            if r[0] == parent_branch:
+                data = {column: r[slot] for column, slot in layout[parent_branch]}
+            else:
+                rows.append(r)
+        if data is None:
+            return None, {}
+        return data, _children_by_field(rows, layout)
+
     def _load_children(self, conn: sa.Connection, meta: Any, name: str) -> dict[str, list[dict[str, Any]]]:
         """Every child row of the document, by parent field, in one query whatever the number of tables."""
         if not meta.table_fields:
             return {}
         stmt, layout = self.site.statement(("children", meta.name), lambda: _children_statement(self.site, meta))
-        rows: list[tuple[str, int, dict[str, Any]]] = []
-        for r in conn.execute(stmt, {"parent": name}):
-            data = {column: r[slot] for column, slot in layout[r[0]]}
-            rows.append((data["parentfield"], data["idx"], data))
-        rows.sort(key=lambda item: (item[0], item[1]))
-        out: dict[str, list[dict[str, Any]]] = {}
-        for parentfield, _, data in rows:
-            out.setdefault(parentfield, []).append(data)
-        return out
+        return _children_by_field(conn.execute(stmt, {"parent": name}), layout)
 
     def delete_doc(self, doctype: str, name: str) -> None:
         self.get_doc(doctype, name).delete()
@@ -219,7 +241,8 @@ class Session(DocumentSession):
             result = conn.execute(stmt)
             if pluck:
                 return list(result.scalars())
-            return [dict(r) for r in result.mappings()]
+            keys = tuple(result.keys())
+            return [dict(zip(keys, row, strict=True)) for row in result]
 
     def get_count(self, doctype: str, filters: Any = None, or_filters: Any = None,
                   distinct: bool = False) -> int:
@@ -319,26 +342,61 @@ def _deadlocked(exc: BaseException | None) -> bool:
     return False
 
 
-def _children_statement(site: Store,
-                        meta: DocType) -> tuple[sa.Select | sa.CompoundSelect, list[list[tuple[str, int]]]]:
+def _children_by_field(result: Iterable[Any], layout: list[list[tuple[str, int]]]) -> dict[str, list[dict[str, Any]]]:
+    """Child rows of a :func:`_children_statement` result, by parent field, in ``idx`` order."""
+    rows: list[tuple[str, int, dict[str, Any]]] = []
+    for r in result:
+        data = {column: r[slot] for column, slot in layout[r[0]]}
+        rows.append((data["parentfield"], data["idx"], data))
+    rows.sort(key=lambda item: (item[0], item[1]))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for parentfield, _, data in rows:
+        out.setdefault(parentfield, []).append(data)
+    return out
+
+
+def _children_statement(site: Store, meta: DocType, *, with_parent: bool = False
+                        ) -> tuple[sa.Select | sa.CompoundSelect, list[list[tuple[str, int]]]]:
     """One UNION ALL over the doctype's child tables, and where each table's columns are in its rows.
 
-    Every (table, column) gets its own result column; a table's branch fills its own
-    and NULLs the others, typed for result processing (PostgreSQL also needs them CAST,
-    as it types a UNION column from its first two branches; MariaDB cannot CAST to
-    every type and needs none). The
+    ``with_parent``: the document's own row too, as the first branch (``name = :parent``),
+    so a document and its rows take one round trip.
+
+    Columns of the same type share a result column across tables; a table's branch fills
+    its own and NULLs the others, typed for result processing (PostgreSQL also needs the
+    first branch's CAST, as it types a UNION column from the branches before; MariaDB
+    cannot CAST to every type and needs none). The
     first result column says which table a row comes from. Far fewer round trips than
     a query per table, which counts on servers: a Customer has five child tables.
     """
     tables = [site.table(d) for d in dict.fromkeys(f.options for f in meta.table_fields)]
-    slots = [(i, column) for i, t in enumerate(tables) for column in t.columns]
-    typed_null = sa.cast if site.engine.dialect.name == "postgresql" else sa.type_coerce
+    if with_parent:  # first: the widest branch, whose NULLs PostgreSQL needs CAST
+        tables.insert(0, site.table(meta.name))
+    slot_types: list[tuple[str, sa.types.TypeEngine]] = []  # result column k+1: (type key, type)
+    placed: list[dict[int, sa.Column]] = []  # per table: slot -> its column there
+    for t in tables:
+        mine: dict[int, sa.Column] = {}
+        for column in t.columns:
+            key = repr(column.type)  # columns of one type share a slot across tables: far fewer columns
+            k = next((k for k, (other, _) in enumerate(slot_types) if other == key and k not in mine), None)
+            if k is None:
+                slot_types.append((key, column.type))
+                k = len(slot_types) - 1
+            mine[k] = column
+        placed.append(mine)
+    postgresql = site.engine.dialect.name == "postgresql"
     selects = []
     for i, t in enumerate(tables):
-        cols = [sa.literal(i, sa.Integer).label("t")]
-        cols += [(column if owner == i else typed_null(sa.null(), column.type)).label(f"c{k}")
-                 for k, (owner, column) in enumerate(slots)]
-        selects.append(sa.select(*cols).where(t.c.parent == sa.bindparam("parent"), t.c.parenttype == meta.name))
-    layout = [[(column.name, k + 1) for k, (owner, column) in enumerate(slots) if owner == i]
-              for i in range(len(tables))]
+        alias = t.alias(f"t{i}")  # short names keep the statement small enough for psycopg to prepare
+        # PostgreSQL types each UNION column from the branches so far: the first branch's NULLs are CAST.
+        null = sa.cast if postgresql and i == 0 else sa.type_coerce
+        cols = [sa.literal_column(str(i), sa.Integer).label("t")]
+        cols += [(alias.c[placed[i][k].name] if k in placed[i] else null(sa.null(), type_)).label(f"c{k}")
+                 for k, (_, type_) in enumerate(slot_types)]
+        if with_parent and i == 0:
+            selects.append(sa.select(*cols).where(alias.c.name == sa.bindparam("parent")))
+        else:
+            selects.append(sa.select(*cols).where(alias.c.parent == sa.bindparam("parent"),
+                                                  alias.c.parenttype == meta.name))
+    layout = [[(column.name, k + 1) for k, column in placed[i].items()] for i in range(len(tables))]
     return (selects[0] if len(selects) == 1 else sa.union_all(*selects)), layout

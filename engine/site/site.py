@@ -21,7 +21,7 @@ from engine.metadata.app import App, bundled_app_dir, load_app_doctypes
 from engine.site import jobs
 from engine.site.fixtures import install_fixtures
 from engine.site.session import Session
-from engine.site.token_cache import VerifiedSecrets
+from engine.site.token_cache import VerifiedSecrets, make_token_cache
 from engine.storage import sync
 from engine.storage.store import Store
 
@@ -30,16 +30,22 @@ class Site(Store):
     """The engine for one app and one database."""
 
     def __init__(self, db_url: str | None = None, app_dir: Path | str | None = None, *,
-                 files_dir: Path | str | None = None, queue_url: str | None = None, **engine_kwargs: Any):
+                 files_dir: Path | str | None = None, queue_url: str | None = None, cache_url: str | None = None,
+                 **engine_kwargs: Any):
         """``files_dir``: where uploaded files are kept (default: env ``DOCFRAME_FILES_DIR``, else
         beside a SQLite database file, else in the system's temporary folder); ``queue_url``:
         the Redis of the background job queue (default: env ``DOCFRAME_QUEUE_URL``; none: jobs
-        run on a thread of this process), see :mod:`engine.site.jobs`."""
+        run on a thread of this process), see :mod:`engine.site.jobs`; ``cache_url``: the Redis
+        whose auth epoch lets API token checks skip the database (default: env
+        ``DOCFRAME_REDIS_URL``; none: every check reads the user), see :mod:`engine.site.token_cache`."""
         app = App(Path(app_dir).resolve() if app_dir else bundled_app_dir())
         super().__init__(app, load_app_doctypes(app.root), db_url, **engine_kwargs)
         self.hooks = HookRegistry(self.doctypes)
         self.hooks.load_folder(app.hooks_dir)
         self.verified_secrets = VerifiedSecrets()  # API secrets already checked (engine.site.auth)
+        self.token_cache = make_token_cache(cache_url or os.environ.get("DOCFRAME_REDIS_URL") or None,
+                                            jobs.site_key(self))
+        self.commit_listeners.append(self.token_cache.committed)
         self.files_dir = Path(files_dir or os.environ.get("DOCFRAME_FILES_DIR") or _default_files_dir(self.engine.url))
         self.jobs = jobs.make_queue(self, queue_url or os.environ.get("DOCFRAME_QUEUE_URL") or None,
                                     os.environ.get("DOCFRAME_QUEUE_NAME") or None)
@@ -55,6 +61,7 @@ class Site(Store):
     def dispose(self) -> None:
         """Wait for this process's running jobs, then close the database connections."""
         self.jobs.close()
+        self.token_cache.close()
         super().dispose()
 
     def migrate(self, *, dry_run: bool = False, force: bool = False) -> sync.Plan:

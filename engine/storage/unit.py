@@ -53,6 +53,8 @@ class UnitOfWork:
         self.cache: dict[Hashable, Any] = {}
         # Reads remembered while a batch of documents is written (see memoized()): by doctype.
         self._memo: dict[str, dict[Hashable, Any]] | None = None
+        # Doctypes written in the open transaction ("*": any), told to the Store after the commit.
+        self._written: set[str] = set()
 
     # ------------------------------------------------------------ connection
     @property
@@ -92,6 +94,7 @@ class UnitOfWork:
             conn.rollback()
         tx = begin_write(conn)
         self._depth = 1
+        self._written = set()
         try:
             yield self
             tx.commit()
@@ -101,6 +104,9 @@ class UnitOfWork:
             raise
         finally:
             self._depth = 0
+        if self._written:
+            written, self._written = frozenset(self._written), set()
+            self.site.committed(written)
 
     def reading(self) -> AbstractContextManager[sa.Connection]:
         """The connection for reads: inside a write, its transaction; outside, a read that holds nothing."""
@@ -138,7 +144,11 @@ class UnitOfWork:
         return self._memo.setdefault(doctype, {})
 
     def forget(self, doctype: str | None) -> None:
-        """Documents of ``doctype`` (None: of any doctype) were written: reads remembered about them are stale."""
+        """Documents of ``doctype`` (None: of any doctype) were written: reads remembered about them are stale.
+
+        The doctype is also told to the Store's commit listeners once the transaction commits.
+        """
+        self._written.add(doctype or "*")
         if self._memo is None:
             return
         if doctype is None:
