@@ -377,10 +377,13 @@ def _children_statement(site: Store, meta: DocType, *, with_parent: bool = False
     for t in tables:
         mine: dict[int, sa.Column] = {}
         for column in t.columns:
-            key = repr(column.type)  # columns of one type share a slot across tables: far fewer columns
+            # Columns of one type share a slot across tables: far fewer columns. VARCHARs of any
+            # length are one type (no result processing; the UNION column is an unbounded VARCHAR).
+            plain_string = type(column.type) is sa.String
+            key = "VARCHAR" if plain_string else repr(column.type)
             k = next((k for k, (other, _) in enumerate(slot_types) if other == key and k not in mine), None)
             if k is None:
-                slot_types.append((key, column.type))
+                slot_types.append((key, sa.String() if plain_string else column.type))
                 k = len(slot_types) - 1
             mine[k] = column
         placed.append(mine)
@@ -396,7 +399,8 @@ def _children_statement(site: Store, meta: DocType, *, with_parent: bool = False
         if with_parent and i == 0:
             selects.append(sa.select(*cols).where(alias.c.name == sa.bindparam("parent")))
         else:
+            # The doctype's name as a literal (Title Case words: nothing to quote) keeps the statement short.
             selects.append(sa.select(*cols).where(alias.c.parent == sa.bindparam("parent"),
-                                                  alias.c.parenttype == meta.name))
+                                                  alias.c.parenttype == sa.literal_column(f"'{meta.name}'")))
     layout = [[(column.name, k + 1) for k, column in placed[i].items()] for i in range(len(tables))]
     return (selects[0] if len(selects) == 1 else sa.union_all(*selects)), layout
