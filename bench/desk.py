@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import re
 import sys
@@ -118,13 +119,35 @@ def django_client() -> Any:
 
 # ------------------------------------------------------------------ the run
 
+def _schema_key() -> str:
+    """The two schemas the cached databases were built with: docframe's compiled tables, Django's models."""
+    import inspect
+
+    import sqlalchemy as sa
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from bench.django_admin import models
+    from engine.metadata.app import bundled_app_dir, load_app_doctypes
+    from engine.storage.schema import compile_schema
+
+    dialect = sa.create_engine("sqlite://").dialect
+    h = hashlib.sha256(inspect.getsource(models).encode())
+    for table in compile_schema(load_app_doctypes(bundled_app_dir())).sorted_tables:
+        h.update(str(CreateTable(table).compile(dialect=dialect)).encode())
+        for ix in sorted(table.indexes, key=lambda i: i.name or ""):
+            h.update(str(CreateIndex(ix).compile(dialect=dialect)).encode())
+    return h.hexdigest()[:12]
+
+
 def prepare(customers: int, cache: Path = CACHE) -> tuple[Path, Path]:
     folder = cache / f"desk-{customers}"
     docframe_db, django_db = folder / "docframe.db", folder / "django.db"
     from bench.django_admin.settings import configure
 
     configure({"ENGINE": "django.db.backends.sqlite3", "NAME": str(django_db)})
-    if not (folder / "done").exists():
+    key = _schema_key()
+    done = folder / "done"
+    if not done.exists() or done.read_text() != key:  # built before a change of either schema: rebuild
         for stale in folder.glob("*.db*"):
             stale.unlink()
         folder.mkdir(parents=True, exist_ok=True)
@@ -132,7 +155,7 @@ def prepare(customers: int, cache: Path = CACHE) -> tuple[Path, Path]:
         build_docframe(docframe_db, customers)
         _log(f"building {customers:,} customers for Django ...")
         build_django(customers)
-        (folder / "done").write_text("ok")
+        done.write_text(key)
     return docframe_db, django_db
 
 

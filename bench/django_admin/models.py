@@ -24,10 +24,14 @@ class Customer(models.Model):
     name = models.CharField(max_length=140, primary_key=True)
     customer_name = models.CharField(max_length=140)
     customer_type = models.CharField(max_length=20, choices=[("Company", "Company"), ("Individual", "Individual")])
-    customer_group = models.ForeignKey(CustomerGroup, on_delete=models.PROTECT)
-    territory = models.ForeignKey(Territory, on_delete=models.PROTECT)
+    # Like docframe's in_filter Links (issue 12): one (link, modified) index each, not the FK's own.
+    customer_group = models.ForeignKey(CustomerGroup, on_delete=models.PROTECT, db_index=False)
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, db_index=False)
     notes = models.TextField(blank=True, default="")
-    modified = models.DateTimeField()
+    modified = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer_group", "modified"]), models.Index(fields=["territory", "modified"])]
 
     def __str__(self) -> str:
         return self.name
