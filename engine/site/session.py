@@ -25,6 +25,7 @@ from engine.errors import DoesNotExistError, InvalidValueError
 from engine.metadata.doctype import DocType
 from engine.rules import permissions, query
 from engine.rules.validation import apply_defaults
+from engine.storage.rawselect import RawSelect
 from engine.storage.store import Store
 
 
@@ -189,18 +190,15 @@ class Session(DocumentSession):
         """The document's row and its child rows in one round trip, when ``name`` is its exact ID.
 
         (None, {}) when no document has exactly that ID: the caller then looks it up
-        case-insensitively. A document without Table fields needs only its own row.
+        case-insensitively. Run on the driver's cursor (:class:`RawSelect`): for this
+        one wide statement SQLAlchemy's result set-up cost as much as the round trip.
         """
-        if not meta.table_fields:
-            by_name = self.site.statement(("get_doc", meta.name, False), lambda: self._select_by_name(meta.name, False))
-            row = conn.execute(by_name, {"name": name}).first()
-            return (dict(row._mapping) if row is not None else None), {}
-        stmt, layout = self.site.statement(("with_children", meta.name),
-                                           lambda: _children_statement(self.site, meta, with_parent=True))
+        site = self.site
+        raw, layout = site.statement(("with_children", meta.name), lambda: self._with_children_statement(meta))
         parent_branch = 0
         data: dict[str, Any] | None = None
         rows = []
-        for r in conn.execute(stmt, {"parent": name}):
+        for r in raw.rows(conn, {"parent": name}):
             if r[0] == parent_branch:
                 data = {column: r[slot] for column, slot in layout[parent_branch]}
             else:
@@ -208,6 +206,10 @@ class Session(DocumentSession):
         if data is None:
             return None, {}
         return data, _children_by_field(rows, layout)
+
+    def _with_children_statement(self, meta: DocType) -> tuple[RawSelect, list[list[tuple[str, int]]]]:
+        stmt, layout = _children_statement(self.site, meta, with_parent=True)
+        return RawSelect(stmt, self.site.engine.dialect), layout
 
     def _load_children(self, conn: sa.Connection, meta: Any, name: str) -> dict[str, list[dict[str, Any]]]:
         """Every child row of the document, by parent field, in one query whatever the number of tables."""
