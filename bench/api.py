@@ -308,7 +308,7 @@ def statements_per_request(url: str, paths: dict[str, list[str]], headers: dict[
     from bench.counting import StatementCounter
     from engine import Site
 
-    site = Site(url, REPO_ROOT, cache_url=redis_url or None)
+    site = Site(url, REPO_ROOT, cache_url=redis_url)  # "": no token cache, whatever the environment says
     try:
         deadline = time.monotonic() + 3
         while redis_url and site.token_cache.epoch() is None:  # the subscription is confirmed in a moment

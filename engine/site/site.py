@@ -37,14 +37,16 @@ class Site(Store):
         the Redis of the background job queue (default: env ``DOCFRAME_QUEUE_URL``; none: jobs
         run on a thread of this process), see :mod:`engine.site.jobs`; ``cache_url``: the Redis
         whose auth epoch lets API token checks skip the database (default: env
-        ``DOCFRAME_REDIS_URL``; none: every check reads the user), see :mod:`engine.site.token_cache`."""
+        ``DOCFRAME_REDIS_URL``; ``""`` or none: every check reads the user), see
+        :mod:`engine.site.token_cache`."""
         app = App(Path(app_dir).resolve() if app_dir else bundled_app_dir())
         super().__init__(app, load_app_doctypes(app.root), db_url, **engine_kwargs)
         self.hooks = HookRegistry(self.doctypes)
         self.hooks.load_folder(app.hooks_dir)
         self.verified_secrets = VerifiedSecrets()  # API secrets already checked (engine.site.auth)
-        self.token_cache = make_token_cache(cache_url or os.environ.get("DOCFRAME_REDIS_URL") or None,
-                                            jobs.site_key(self))
+        if cache_url is None:
+            cache_url = os.environ.get("DOCFRAME_REDIS_URL")
+        self.token_cache = make_token_cache(cache_url or None, jobs.site_key(self))
         self.commit_listeners.append(self.token_cache.committed)
         self.files_dir = Path(files_dir or os.environ.get("DOCFRAME_FILES_DIR") or _default_files_dir(self.engine.url))
         self.jobs = jobs.make_queue(self, queue_url or os.environ.get("DOCFRAME_QUEUE_URL") or None,
