@@ -123,3 +123,18 @@ def register_hook(site: Site) -> Iterator[Callable[[str | None, object], object]
 def new_database(databases: IsolatedDatabases) -> Callable[[], str]:
     """A factory of fresh, empty database URLs (for migration and CLI tests)."""
     return databases.new
+
+
+@pytest.fixture
+def open_site(new_database: Callable[[], str]) -> Iterator[Callable[..., Site]]:
+    """open_site(app_dir, url=None): a Site on a fresh database (or the given one); disposed after the test."""
+    sites: list[Site] = []
+
+    def make(app_dir: Path, url: str | None = None) -> Site:
+        site = Site(url or new_database(), app_dir)
+        sites.append(site)
+        return site
+
+    yield make
+    for s in sites:
+        s.dispose()

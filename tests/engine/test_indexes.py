@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -57,20 +56,6 @@ def indexes_of(site: Site, table: str) -> dict[str, tuple[tuple[str, ...], bool]
         if all(ix["column_names"]):
             out[ix["name"]] = (tuple(ix["column_names"]), bool(ix["unique"]))
     return out
-
-
-@pytest.fixture
-def open_site(new_database: Callable[[], str]) -> Iterator[Callable[[Path, str | None], Site]]:
-    sites: list[Site] = []
-
-    def make(app_dir: Path, url: str | None = None) -> Site:
-        site = Site(url or new_database(), app_dir)
-        sites.append(site)
-        return site
-
-    yield make
-    for s in sites:
-        s.dispose()
 
 
 # ------------------------------------------------------------------ the metadata

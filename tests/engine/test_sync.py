@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,21 +53,6 @@ def app(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return write
-
-
-@pytest.fixture
-def open_site(new_database: Callable[[], str]) -> Iterator[Callable[..., Site]]:
-    """open_site(app_dir, url=None): a Site on a fresh database (or the given one); disposed after the test."""
-    sites: list[Site] = []
-
-    def make(app_dir: Path, url: str | None = None) -> Site:
-        site = Site(url or new_database(), app_dir)
-        sites.append(site)
-        return site
-
-    yield make
-    for s in sites:
-        s.dispose()
 
 
 def column_type(site: Site, table: str, column: str) -> str:
