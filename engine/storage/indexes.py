@@ -24,11 +24,10 @@ EQUALITY_OPERATORS = frozenset({"=", "in"})  # what an index seeks on ("is not s
 
 @dataclass(frozen=True, slots=True)
 class PlannedIndex:
-    """One index of a doctype's table: its columns in order and why it exists."""
+    """One index of a doctype's table: its columns in order, unique or not."""
 
     columns: tuple[str, ...]
     unique: bool = False
-    why: str = ""
 
     @property
     def prefix(self) -> str:
@@ -51,21 +50,21 @@ def table_indexes(dt: DocType) -> list[PlannedIndex]:
         planned.setdefault(ix.columns, ix)
 
     for spec in dt.indexes:  # declared first: they win over a default on the same columns
-        add(PlannedIndex(spec.fields, spec.unique, "declared in indexes"))
+        add(PlannedIndex(spec.fields, spec.unique))
     sort = None if dt.is_child else sort_column(dt)
     if not dt.is_child:
-        add(PlannedIndex(("modified",), why="recently changed"))
+        add(PlannedIndex(("modified",)))
         if sort and sort != "name":
-            add(PlannedIndex((sort,), why="default sort"))
+            add(PlannedIndex((sort,)))
     for f in dt.data_fields:
         if not f.fieldtype.indexable:
             continue
         if f.unique:
-            add(PlannedIndex((f.name,), True, "unique"))
+            add(PlannedIndex((f.name,), True))
         elif (f.in_filter or f.index) and sort and f.name != sort:
-            add(PlannedIndex((f.name, sort), why="list filter, in default sort order"))
+            add(PlannedIndex((f.name, sort)))  # a list filter, in default sort order
         elif f.type in ("Link", "Dynamic Link") or f.in_filter or f.index:
-            add(PlannedIndex((f.name,), why="link" if f.type in ("Link", "Dynamic Link") else "filter"))
+            add(PlannedIndex((f.name,)))  # link checks; a filter without a sort column
     return list(planned.values())
 
 
