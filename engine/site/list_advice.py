@@ -40,10 +40,8 @@ def _default_filters(app_dir: Path, own: set[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         with site.session() as session:
             for name in with_hook:
-                caller = site.hooks.caller(name, "default_filters")
                 try:
-                    results = caller(ctx=session) if caller is not None else []
-                    out[name] = [f for result in results or () for f in result or () if f]
+                    out[name] = session.default_filters(name)
                 except Exception as exc:
                     out[name] = f"{name}: could not read its default_filters hook to check the list's index: {exc}"
         return out

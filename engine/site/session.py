@@ -45,6 +45,13 @@ class Session(DocumentSession):
     def hook_caller(self, doctype: str, event: str) -> Callable[..., Any] | None:
         return self.hooks.caller(doctype, event)
 
+    def default_filters(self, doctype: str) -> list[list[Any]]:
+        """The app's default list filters for ``doctype`` (its ``default_filters`` hooks), flattened."""
+        caller = self.hook_caller(doctype, "default_filters")
+        if caller is None:
+            return []
+        return [list(f) for result in caller(ctx=self) for f in result or () if f]
+
     def batch_hook_callers(self, doctype: str, event: str) -> tuple[Callable[..., Any] | None,
                                                                      Callable[..., Any] | None]:
         return self.hooks.batch_callers(doctype, event)

@@ -42,11 +42,8 @@ def doc_url(doctype: str, name: str) -> str:
 
 def default_filters(session: Session, meta: DocType, given: list[list[Any]] | None = None) -> list[list[Any]]:
     """The app's ``default_filters`` for the doctype, less those on a field the user filters on."""
-    caller = session.hook_caller(meta.name, "default_filters")
-    if caller is None:
-        return []
     taken = {f[0] for f in given or () if f}
-    return [f for result in caller(ctx=session) for f in result or () if f and f[0] not in taken]
+    return [f for f in session.default_filters(meta.name) if f[0] not in taken]
 
 
 # ------------------------------------------------------------------ form
