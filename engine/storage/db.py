@@ -8,7 +8,9 @@
   autocommit mode and docframe says BEGIN itself: for every transaction but the reads
   a Session marks with :func:`autocommit_read`, which then cost no BEGIN and ROLLBACK
   round trips. Under READ COMMITTED each statement sees its own snapshot anyway, in a
-  transaction or not, so such reads lose nothing.
+  transaction or not, so such reads lose nothing. For the same reason ROLLBACK is sent
+  only when the server reports a transaction open (PyMySQL would send one for every
+  connection returned to the pool: a round trip per read request on MariaDB).
 - Pooled connections are pinged before use only when they sat idle for a while
   (``PING_AFTER_IDLE``), not on every checkout.
 """
@@ -108,6 +110,15 @@ def _configure_server(engine: sa.Engine) -> None:
         with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
             cur.execute(record.info["docframe_begin"])
 
+    in_transaction = _pg_in_transaction if postgres else _mysql_in_transaction
+    dbapi_rollback = engine.dialect.do_rollback
+
+    def do_rollback(conn: Any) -> None:  # the pool's proxy or the DBAPI connection
+        if in_transaction(getattr(conn, "dbapi_connection", conn)):
+            dbapi_rollback(conn)
+
+    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
         """Ping a connection that sat idle (the server may have dropped it); a dead one is replaced."""
@@ -124,6 +135,20 @@ def _configure_server(engine: sa.Engine) -> None:
     @event.listens_for(engine, "checkin")
     def _checkin(dbapi_conn: Any, record: Any) -> None:
         record.info[_LAST_USED] = time.monotonic()
+
+
+def _pg_in_transaction(dbapi_conn: Any) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return dbapi_conn.info.transaction_status != TransactionStatus.IDLE  # type: ignore[no-any-return]
+
+
+def _mysql_in_transaction(dbapi_conn: Any) -> bool:
+    """PyMySQL keeps the server's status flags of the last answer (BEGIN, COMMIT and ROLLBACK each set them)."""
+    from pymysql.constants import SERVER_STATUS
+
+    status = dbapi_conn.server_status
+    return status is None or bool(status & SERVER_STATUS.SERVER_STATUS_IN_TRANS)
 
 
 def autocommit_read(conn: sa.Connection) -> None:
