@@ -153,12 +153,13 @@ def _token_statement(site: Site) -> sa.Select:
 
 
 def check_token(site: Site, key: str, secret: str, before_verify: Callable[[str], None] | None = None,
-                conn: sa.Connection | None = None) -> str:
+                conn: Callable[[], sa.Connection] | None = None) -> str:
     """The ID of the enabled user whose API key is ``key`` and whose secret is ``secret``.
 
     ``before_verify`` is called with ``key`` right before an Argon2 check (none runs for a
     secret this process already verified) and may raise to stop it, e.g. a rate limit.
-    ``conn``: the request's connection, if it has one (saves a pool checkout).
+    ``conn``: gives the request's connection (saves a pool checkout), called only when the
+    user's row must be read (not for a token the cache vouches for).
     """
     if not isinstance(key, str) or not key or not isinstance(secret, str) or not secret:
         raise AuthenticationError(INVALID_TOKEN)
@@ -166,7 +167,7 @@ def check_token(site: Site, key: str, secret: str, before_verify: Callable[[str]
     epoch = cache.epoch()  # read before the user's row: a change committed after it sets a new one
     if epoch is not None and (user := cache.user(key, secret, epoch)) is not None:
         return user
-    with reading(site.engine, conn) as c:
+    with reading(site.engine, conn() if conn is not None else None) as c:
         row = c.execute(_token_statement(site), {"key": key}).first()
     if row is None or row.api_key != key or not row.api_secret:  # exact, also under a _ci collation
         if before_verify is not None:

@@ -103,7 +103,7 @@ def _from_header(site: Site, req: Request, header: str, conn: Callable[[], sa.Co
     limiter, ip = ratelimit.limiter(), _client_ip(req)
     try:
         return engine_auth.check_token(site, key, secret, before_verify=lambda k: limiter.check_token(k, ip),
-                                       conn=conn())
+                                       conn=conn)
     except AuthenticationError:
         limiter.token_failed(key, ip)
         raise

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 import engine.rules.validation
@@ -75,6 +76,25 @@ def test_a_known_token_is_checked_without_the_database(ann_key: tuple[Site, Site
     with statements(two) as seen, pytest.raises(AuthenticationError):
         auth.check_token(two, key, secret + "x")  # another secret is not the cached one
     assert len(seen) == 1
+
+
+def test_a_known_token_takes_no_connection(ann_key: tuple[Site, Site, str, str]) -> None:
+    """A web request passes a way to get its connection; a cached token never asks for it (no pool checkout)."""
+    _, two, key, secret = ann_key
+    taken = []
+
+    def request_conn() -> sa.Connection:
+        taken.append(two.engine.connect())
+        return taken[-1]
+
+    try:
+        assert auth.check_token(two, key, secret, conn=request_conn) == "ann@example.com"
+        assert len(taken) == 1  # read the user's row on the request's connection
+        assert auth.check_token(two, key, secret, conn=request_conn) == "ann@example.com"
+        assert len(taken) == 1
+    finally:
+        for conn in taken:
+            conn.close()
 
 
 def test_revoking_in_one_worker_ends_the_token_in_the_other_at_once(ann_key: tuple[Site, Site, str, str]) -> None:
