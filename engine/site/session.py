@@ -405,6 +405,10 @@ def _children_statement(site: Store, meta: DocType, *, with_parent: bool = False
         cols = [sa.literal_column(str(i), sa.Integer).label("t")]
         cols += [(alias.c[placed[i][k].name] if k in placed[i] else null(sa.null(), type_)).label(f"c{k}")
                  for k, (_, type_) in enumerate(slot_types)]
+        if i:  # a UNION's columns are named by its first branch: the others go unlabelled (a shorter statement)
+            cols = [sa.literal_column(str(i))]
+            cols += [alias.c[placed[i][k].name] if k in placed[i] else sa.literal_column("NULL")
+                     for k in range(len(slot_types))]
         if with_parent and i == 0:
             selects.append(sa.select(*cols).where(alias.c.name == sa.bindparam("parent")))
         else:
