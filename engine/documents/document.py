@@ -219,20 +219,18 @@ class Document:
 
     def copy(self) -> Document:
         """A deep copy: rows and JSON values are copies too, rows point at the new parent."""
-        clone = Document(self.meta, None, self._session, self.parent_doc)
-        data = {}
-        fields = self.meta.fields_by_name
-        for key, value in self._data.items():
-            f = fields.get(key)
-            if f is not None and f.type == "Table":
-                rows = [row.copy() for row in value or ()]
-                for row in rows:
-                    object.__setattr__(row, "parent_doc", clone)
-                data[key] = rows
+        return self._copy(None)
+
+    def _copy(self, parent: Document | None) -> Document:
+        # Runs for every document read (its snapshot): scalars are shared, only containers are copied.
+        clone = Document(self.meta, None, self._session, parent if parent is not None else self.parent_doc)
+        data = dict(self._data)
+        tables = self.meta.table_field_names
+        for key, value in data.items():
+            if key in tables:
+                data[key] = [row._copy(clone) for row in value or ()]
             elif isinstance(value, (dict, list)):
                 data[key] = copy.deepcopy(value)
-            else:
-                data[key] = value
         object.__setattr__(clone, "_data", data)
         return clone
 

@@ -185,6 +185,10 @@ class DocType:
         return tuple(f for f in self.fields if f.type == "Table")
 
     @cached_property
+    def table_field_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.table_fields)
+
+    @cached_property
     def link_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.type in LINK_TYPES)
 
