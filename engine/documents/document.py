@@ -166,22 +166,20 @@ class Document:
 
         The dict is the caller's: changing it (or its JSON values) leaves the document alone.
         """
-        out: dict[str, Any] = {"doctype": self.meta.name}
-        tables = self.meta.fields_by_name
-        for key, value in self._data.items():
-            f = tables.get(key)
-            if f is not None and f.type == "Table":
+        meta = self.meta
+        out: dict[str, Any] = {"doctype": meta.name, **self._data}
+        tables = meta.table_field_names
+        for key, value in out.items():
+            if key in tables:
                 out[key] = [row.as_dict(no_password=no_password) for row in value or ()]
             elif isinstance(value, (dict, list)):
                 out[key] = copy.deepcopy(value)
-            else:
-                out[key] = value
-        for f in self.meta.table_fields:
+        for f in meta.table_fields:
             out.setdefault(f.name, [])
         if no_password:
-            for f in self.meta.data_fields:
-                if f.type == "Password" and out.get(f.name):
-                    out[f.name] = PASSWORD_MASK
+            for name in meta.password_field_names:
+                if out.get(name):
+                    out[name] = PASSWORD_MASK
         return out
 
     def check_password(self, fieldname: str, plain: str) -> bool:

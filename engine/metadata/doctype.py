@@ -189,6 +189,10 @@ class DocType:
         return frozenset(f.name for f in self.table_fields)
 
     @cached_property
+    def password_field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.data_fields if f.type == "Password")
+
+    @cached_property
     def link_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.type in LINK_TYPES)
 
