@@ -400,12 +400,12 @@ def _children_statement(site: Store, meta: DocType, *, with_parent: bool = False
     selects = []
     for i, t in enumerate(tables):
         alias = t.alias(f"t{i}")  # short names keep the statement small enough for psycopg to prepare
-        # PostgreSQL types each UNION column from the branches so far: the first branch's NULLs are CAST.
-        null = sa.cast if postgresql and i == 0 else sa.type_coerce
-        cols = [sa.literal_column(str(i), sa.Integer).label("t")]
-        cols += [(alias.c[placed[i][k].name] if k in placed[i] else null(sa.null(), type_)).label(f"c{k}")
-                 for k, (_, type_) in enumerate(slot_types)]
-        if i:  # a UNION's columns are named by its first branch: the others go unlabelled (a shorter statement)
+        if i == 0:  # names and types every UNION column (PostgreSQL types them from the first branch: CAST)
+            null = sa.cast if postgresql else sa.type_coerce
+            cols = [sa.literal_column("0", sa.Integer).label("t")]
+            cols += [(alias.c[placed[0][k].name] if k in placed[0] else null(sa.null(), type_)).label(f"c{k}")
+                     for k, (_, type_) in enumerate(slot_types)]
+        else:  # unlabelled: a shorter statement (psycopg caches the conversion of one under 4 KB)
             cols = [sa.literal_column(str(i))]
             cols += [alias.c[placed[i][k].name] if k in placed[i] else sa.literal_column("NULL")
                      for k in range(len(slot_types))]
