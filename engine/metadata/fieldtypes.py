@@ -294,10 +294,15 @@ def _time_of(value: dt.timedelta) -> dt.time:
 
 
 class TimeOfDay(sa.types.TypeDecorator):
-    """TIME that reads back as ``datetime.time`` everywhere (MariaDB drivers give timedelta)."""
+    """TIME with microseconds that reads back as ``datetime.time`` everywhere (MariaDB drivers give timedelta)."""
 
     impl = sa.Time
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.TIME(fsp=6))  # MariaDB's TIME alone drops them
+        return dialect.type_descriptor(sa.Time())
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
         return _time_of(value) if isinstance(value, dt.timedelta) else value

@@ -139,6 +139,8 @@ def test_dates_and_times_from_iso_strings(session, customer):
     assert loaded.since == dt.date(2024, 2, 29)
     assert loaded.last_contact == dt.datetime(2024, 3, 1, 10, 20, 30, 123456)
     assert loaded.call_time == dt.time(14, 30)
+    precise = customer(customer_name="P", call_time="14:30:15.250001")  # microseconds kept on every database
+    assert session.get_doc("Test Customer", precise.name).call_time == dt.time(14, 30, 15, 250001)
     other = customer(customer_name="B", last_contact="2024-03-01 10:20:30+02:00", since="2024-03-01 09:00:00")
     assert other.last_contact == dt.datetime(2024, 3, 1, 8, 20, 30)  # stored as naive UTC
     assert other.since == dt.date(2024, 3, 1)

@@ -217,6 +217,7 @@ def column_ddl(dialect: str, table: str, column: str, doctypes: dict[str, DocTyp
     ("score", {"sqlite": "FLOAT", "postgresql": "FLOAT(53)", "mysql": "FLOAT(53)"}),
     ("long_notes", {"sqlite": "TEXT", "postgresql": "TEXT", "mysql": "LONGTEXT"}),
     ("since", {"sqlite": "DATE", "postgresql": "DATE", "mysql": "DATE"}),
+    ("call_time", {"sqlite": "TIME", "postgresql": "TIME WITHOUT TIME ZONE", "mysql": "TIME(6)"}),
     ("api_secret", {"sqlite": "VARCHAR(255)", "postgresql": "VARCHAR(255)", "mysql": "VARCHAR(255)"}),
     ("settings", {"sqlite": "JSON", "postgresql": "JSON", "mysql": "JSON"}),
 ])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from engine import Site
 from engine.errors import DuplicateEntryError, SchemaSyncError
-from engine.metadata.fieldtypes import ExactDecimal, datetime_type, long_text_type
+from engine.metadata.fieldtypes import ExactDecimal, TimeOfDay, datetime_type, long_text_type
 from engine.storage.sqltypes import relation, type_info
 from engine.storage.sync import plan
 
@@ -164,6 +165,28 @@ def test_widening_is_safe_and_applied(app, open_site):
         s.insert("Widget", title="B", code="d" * 390, flag=70000)
 
 
+def test_a_mariadb_time_without_microseconds_is_widened_keeping_its_values(app, open_site):
+    """Databases made before Time kept microseconds on MariaDB (plain TIME) migrate to TIME(6)."""
+    site = open_site(app(WIDGET + "  - {name: starts, type: Time, label: Starts}\n"))
+    site.migrate()
+    if site.engine.dialect.name != "mysql":
+        assert column_type(site, "tab_widget", "starts") in ("TIME", "TIME WITHOUT TIME ZONE")
+        return
+    assert column_type(site, "tab_widget", "starts") == "TIME(6)"
+    with site.engine.begin() as conn:  # as the earlier release made it
+        conn.exec_driver_sql("ALTER TABLE tab_widget MODIFY starts TIME NULL")
+    with site.session() as s:
+        s.insert("Widget", title="A", starts="09:30:15")
+    p = site.migrate(dry_run=True)
+    assert kinds(p) == [("widen", "starts")] and "TIME -> TIME(6)" in str(p)
+    site.migrate()
+    assert column_type(site, "tab_widget", "starts") == "TIME(6)"
+    with site.session() as s:
+        assert s.get_doc("Widget", "A").starts == dt.time(9, 30, 15)
+        s.insert("Widget", title="B", starts="09:30:15.250000")
+        assert s.get_doc("Widget", "B").starts == dt.time(9, 30, 15, 250000)
+
+
 def test_narrowing_refused_without_force_and_when_data_is_too_long(app, open_site):
     site = open_site(app())
     site.migrate()
@@ -294,6 +317,9 @@ DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect(), "mys
     ("mysql", mysql.LONGTEXT(collation="utf8mb4_bin"), sa.JSON(), "same"),
     ("mysql", mysql.LONGTEXT(), long_text_type(), "same"),
     ("mysql", mysql.DECIMAL(18, 6), ExactDecimal(), "same"),
+    ("mysql", mysql.TIME(fsp=6), TimeOfDay(), "same"),
+    ("postgresql", postgresql.TIME(), TimeOfDay(), "same"),
+    ("sqlite", sa.TIME(), TimeOfDay(), "same"),
     ("postgresql", postgresql.DOUBLE_PRECISION(precision=53), sa.Float(53), "same"),
     ("postgresql", postgresql.TIMESTAMP(), datetime_type(), "same"),
     ("postgresql", sa.NUMERIC(18, 6), ExactDecimal(), "same"),
@@ -305,6 +331,7 @@ DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect(), "mys
     ("mysql", mysql.TINYINT(), sa.SmallInteger(), "widen"),
     ("mysql", mysql.TEXT(), long_text_type(), "widen"),
     ("mysql", mysql.DATETIME(), datetime_type(), "widen"),
+    ("mysql", mysql.TIME(), TimeOfDay(), "widen"),
     ("mysql", mysql.FLOAT(), sa.Float(53), "widen"),
     ("mysql", mysql.LONGTEXT(), sa.JSON(), "change_type"),
     ("mysql", mysql.LONGTEXT(collation="utf8mb4_bin"), sa.Text(), "change_type"),
