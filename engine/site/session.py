@@ -200,8 +200,7 @@ class Session(DocumentSession):
         case-insensitively. Run on the driver's cursor (:class:`RawSelect`): for this
         one wide statement SQLAlchemy's result set-up cost as much as the round trip.
         """
-        site = self.site
-        raw, layout = site.statement(("with_children", meta.name), lambda: self._with_children_statement(meta))
+        raw, layout = self.site.statement(("with_children", meta.name), lambda: self._with_children_statement(meta))
         parent_branch = 0
         data: dict[str, Any] | None = None
         rows = []

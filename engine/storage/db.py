@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -110,7 +110,7 @@ def _configure_server(engine: sa.Engine) -> None:
         with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
             cur.execute(record.info["docframe_begin"])
 
-    in_transaction = _pg_in_transaction if postgres else _mysql_in_transaction
+    in_transaction = _in_transaction_check(postgres)
     dbapi_rollback = engine.dialect.do_rollback
 
     def do_rollback(conn: Any) -> None:  # the pool's proxy or the DBAPI connection
@@ -137,18 +137,22 @@ def _configure_server(engine: sa.Engine) -> None:
         record.info[_LAST_USED] = time.monotonic()
 
 
-def _pg_in_transaction(dbapi_conn: Any) -> bool:
-    from psycopg.pq import TransactionStatus
+def _in_transaction_check(postgres: bool) -> Callable[[Any], bool]:
+    """A check of whether a DBAPI connection's server session has a transaction open (no round trip)."""
+    if postgres:
+        from psycopg.pq import TransactionStatus
 
-    return dbapi_conn.info.transaction_status != TransactionStatus.IDLE  # type: ignore[no-any-return]
-
-
-def _mysql_in_transaction(dbapi_conn: Any) -> bool:
-    """PyMySQL keeps the server's status flags of the last answer (BEGIN, COMMIT and ROLLBACK each set them)."""
+        idle = TransactionStatus.IDLE
+        return lambda dbapi_conn: dbapi_conn.info.transaction_status != idle  # type: ignore[no-any-return]
     from pymysql.constants import SERVER_STATUS
 
-    status = dbapi_conn.server_status
-    return status is None or bool(status & SERVER_STATUS.SERVER_STATUS_IN_TRANS)
+    in_trans = SERVER_STATUS.SERVER_STATUS_IN_TRANS  # PyMySQL keeps the flags of the server's last answer
+
+    def mysql(dbapi_conn: Any) -> bool:
+        status = dbapi_conn.server_status
+        return status is None or bool(status & in_trans)
+
+    return mysql
 
 
 def autocommit_read(conn: sa.Connection) -> None:
