@@ -11,11 +11,14 @@ one keep-alive connection each) sends GETs for ``--api-seconds`` per target:
 - ``bare``: ``/bench/bare``, a Flask route answering a small JSON (no credentials): the floor;
 - ``bare_token``: the same route with the token header: the cost of token authentication;
 - ``get``: ``/api/resource/Customer/<name>`` with the token, cycling over every customer;
+- ``get_uncached``: the same served by a second gunicorn whose document cache is off
+  (``DOCFRAME_DOC_CACHE_SIZE=0``): what a read costs when the document is not cached;
 - ``list``: ``/api/resource/Customer?filters=[["territory","=",T]]&fields=[...]``, 20 rows
   out of all the customers, with the token, cycling over 10 territories.
 
 The targets run one after the other in each repeat (so a noisy moment hits them
 alike); the best repeat of each counts. Target: doc GET at least half the bare rate.
+Both servers run the whole time; the one not being loaded is idle.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ LABELS = {
     "bare": f"bare Flask route {BARE_PATH}",
     "bare_token": f"{BARE_PATH} + token auth",
     "get": "GET /api/resource/Customer/<name>",
+    "get_uncached": "the same, document cache off",
     "list": "GET /api/resource/Customer?filters (20 rows)",
 }
 
@@ -70,7 +74,7 @@ class Settings:
     workers: int = 2
     worker_class: str = "gthread"
     threads: int = 4  # per worker (gthread only)
-    redis_url: str = ""  # DOCFRAME_REDIS_URL of the server: its token cache (issue 12); "" runs without
+    redis_url: str = ""  # DOCFRAME_REDIS_URL of the server: its token and document caches; "" runs without
 
 
 def customer_name(i: int) -> str:
@@ -138,12 +142,8 @@ def target_paths(customers: int) -> dict[str, list[str]]:
     lists = [f"/api/resource/Customer?filters={quote(json.dumps([['territory', '=', territory_name(t)]]))}"
              f"&fields={fields}&limit_page_length={PER_TERRITORY}"
              for t in range(min(LIST_TERRITORIES, territories))]
-    return {
-        "bare": [BARE_PATH],
-        "bare_token": [BARE_PATH],
-        "get": [f"/api/resource/Customer/{quote(customer_name(i))}" for i in range(customers)],
-        "list": lists,
-    }
+    docs = [f"/api/resource/Customer/{quote(customer_name(i))}" for i in range(customers)]
+    return {"bare": [BARE_PATH], "bare_token": [BARE_PATH], "get": docs, "get_uncached": docs, "list": lists}
 
 
 # ------------------------------------------------------------------ the server
@@ -168,11 +168,12 @@ def gunicorn_command(port: int, settings: Settings) -> list[str]:
 
 
 @contextmanager
-def serving(url: str, settings: Settings, log_file: Path) -> Iterator[str]:
-    """gunicorn serving ``url``'s site on a free port until the block ends; yields the base URL."""
+def serving(url: str, settings: Settings, log_file: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """gunicorn serving ``url``'s site on a free port until the block ends (``env``: more variables); yields
+    the base URL."""
     port = _free_port()
     env = {**os.environ, "DOCFRAME_DATABASE_URL": url, "DOCFRAME_SECRET_KEY": secrets.token_hex(16),
-           "DOCFRAME_REDIS_URL": settings.redis_url}
+           "DOCFRAME_REDIS_URL": settings.redis_url, **(env or {})}
     with log_file.open("wb") as out:
         proc = subprocess.Popen(gunicorn_command(port, settings), cwd=REPO_ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
@@ -275,25 +276,28 @@ def run_section(backend_name: str, sibling_url: str, settings: Settings, profile
         seeded = time.perf_counter() - started
         token = {"Authorization": f"token {key}:{secret}"}
         paths = target_paths(settings.customers)
-        headers = {"bare": {}, "bare_token": token, "get": token, "list": token}
+        headers = {"bare": {}, "bare_token": token, "get": token, "get_uncached": token, "list": token}
         runs: dict[str, list[dict[str, Any]]] = {t: [] for t in LABELS}
         log(f"{backend_name}: API: gunicorn -w {settings.workers} -k {settings.worker_class}, "
             f"{settings.clients} clients x {settings.seconds:g} s x {settings.repeats} per target")
-        with serving(url, settings, workdir / "gunicorn.log") as base:
+        with serving(url, settings, workdir / "gunicorn.log") as base, \
+                serving(url, settings, workdir / "gunicorn-uncached.log", {"DOCFRAME_DOC_CACHE_SIZE": "0"}) as other:
+            bases = {target: other if target == "get_uncached" else base for target in LABELS}
             check_targets(base, paths, token)
+            check_targets(other, paths, token)
             for target in LABELS:  # warm-up: every worker has verified the token and filled its caches
-                load(base, paths[target], headers[target], min(1.0, settings.seconds / 2), settings.clients,
-                     workdir)
+                load(bases[target], paths[target], headers[target], max(1.0, settings.seconds / 2),
+                     settings.clients, workdir)
             for _ in range(settings.repeats):
                 for target in LABELS:
-                    runs[target].append(load(base, paths[target], headers[target], settings.seconds,
+                    runs[target].append(load(bases[target], paths[target], headers[target], settings.seconds,
                                              settings.clients, workdir))
         out = _figures(runs)
         out.update({"settings": asdict(settings), "seed_seconds": round(seeded, 1),
                     "list_rows": PER_TERRITORY,
-                    "statements": {"without token cache": statements_per_request(url, paths, headers, ""),
-                                   "with token cache": statements_per_request(url, paths, headers,
-                                                                              settings.redis_url)}})
+                    "statements": {"without Redis": statements_per_request(url, paths, headers, ""),
+                                   "with Redis (token and document caches)":
+                                       statements_per_request(url, paths, headers, settings.redis_url)}})
         if profile:
             log(f"{backend_name}: API: profiling doc GET and list in-process")
             out["profile"] = _profile(url, paths, token, 500)
@@ -308,7 +312,7 @@ def statements_per_request(url: str, paths: dict[str, list[str]], headers: dict[
     from bench.counting import StatementCounter
     from engine import Site
 
-    site = Site(url, REPO_ROOT, cache_url=redis_url)  # "": no token cache, whatever the environment says
+    site = Site(url, REPO_ROOT, cache_url=redis_url)  # "": no caches, whatever the environment says
     try:
         deadline = time.monotonic() + 3
         while redis_url and site.token_cache.epoch() is None:  # the subscription is confirmed in a moment
@@ -340,7 +344,7 @@ def _figures(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "errors": sum(r["errors"] for r in results), "statuses": best["statuses"],
         }
     bare = targets["bare"]["rps"] or float("nan")
-    ratios = {f"{t}_vs_bare": round(targets[t]["rps"] / bare, 3) for t in ("bare_token", "get", "list")}
+    ratios = {f"{t}_vs_bare": round(targets[t]["rps"] / bare, 3) for t in targets if t != "bare"}
     return {"targets": targets, "ratios": ratios, "target": TARGET,
             "met": ratios["get_vs_bare"] >= TARGET_RATIO and targets["get"]["errors"] == 0}
 
@@ -350,7 +354,7 @@ def render_section(section: dict[str, Any]) -> list[str]:
     threads = f" x {st['threads']} threads" if st["worker_class"] == "gthread" else ""
     lines = ["", f"API throughput (issue 4): gunicorn {st['workers']} {st['worker_class']} workers{threads}, "
                  f"{st['clients']} keep-alive clients, best of {st['repeats']} x {st['seconds']:g} s, "
-                 f"{st['customers']:,} customers, token cache "
+                 f"{st['customers']:,} customers, token and document caches "
                  f"{'on (Redis ' + st['redis_url'] + ')' if st.get('redis_url') else 'off (no Redis)'}"]
     header = f"{'request':<46}{'req/s':>9}{'x bare':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
     lines.append(header)

@@ -25,6 +25,7 @@ from engine.errors import DoesNotExistError, InvalidValueError
 from engine.metadata.doctype import DocType
 from engine.rules import permissions, query
 from engine.rules.validation import apply_defaults
+from engine.site.doc_cache import DocumentCache
 from engine.storage.rawselect import RawSelect
 from engine.storage.store import Store
 
@@ -33,13 +34,15 @@ class Session(DocumentSession):
     """The document API for one user: new_doc, get_doc, get_list, insert, ..."""
 
     def __init__(self, site: Store, hooks: HookRegistry, user: str = "Administrator",
-                 flags: Mapping[str, Any] | None = None, conn: sa.Connection | None = None):
-        """Made by :meth:`engine.site.site.Site.session`, which passes its hooks.
+                 flags: Mapping[str, Any] | None = None, conn: sa.Connection | None = None,
+                 documents: DocumentCache | None = None):
+        """Made by :meth:`engine.site.site.Site.session`, which passes its hooks and document cache.
 
         ``conn``: a connection to use (and close) instead of taking one from the pool on first use.
         """
         super().__init__(site, user, flags, conn)
         self.hooks = hooks
+        self.documents = documents if documents is not None and documents.enabled else None
         self._checking = 0  # > 0 inside a permission-checked call: nested calls are not checked again
 
     def hook_caller(self, doctype: str, event: str) -> Callable[..., Any] | None:
@@ -150,23 +153,15 @@ class Session(DocumentSession):
             raise InvalidValueError(f"{doctype} rows are read with their parent document")
         if not isinstance(name, str) or not name:
             raise DoesNotExistError(f"{doctype} {name!r} not found")
-        site = self.site
-        with self.reading() as conn:
-            data, children = (None, {}) if for_update else self._load_with_children(conn, meta, name)
-            if data is None:
-                row = None
-                if for_update:
-                    by_name = site.statement(("get_doc", doctype, True), lambda: self._select_by_name(doctype, True))
-                    row = conn.execute(by_name, {"name": name}).first()
-                if row is None and not site.ci_names:
-                    by_lower = site.statement(("get_doc_ci", doctype), lambda: self._select_by_lower_name(doctype))
-                    row = conn.execute(by_lower, {"name": name.lower()}).first()
-                if row is None:
-                    raise DoesNotExistError(f"{doctype} {name!r} not found")
-                data = dict(row._mapping)
-                children = self._load_children(conn, meta, row.name)
-            doc = Document(meta, None, self)
-            object.__setattr__(doc, "_data", data)
+        cache = self.documents if not for_update and not self._depth else None  # a write reads its own rows
+        version = cache.version(doctype) if cache is not None else None  # before the database: see doc_cache
+        cached = cache.get(doctype, name, version) if version is not None else None  # type: ignore[union-attr]
+        if cached is not None:
+            data, children = cached
+        else:
+            data, children = self._read_doc(meta, name, for_update, version)
+        doc = Document(meta, None, self)
+        object.__setattr__(doc, "_data", data)
         for f in meta.table_fields:
             rows = []
             for child_data in children.get(f.name, ()):
@@ -178,6 +173,27 @@ class Session(DocumentSession):
         if meta.record_rules:
             permissions.check_read(self, doc)  # a record rule hides it: 403, not 404
         return doc
+
+    def _read_doc(self, meta: DocType, name: str, for_update: bool,
+                  version: Any) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """The document's row and child rows from the database; kept in the cache under ``version`` (if any)."""
+        site, doctype = self.site, meta.name
+        with self.reading() as conn:
+            data, children = (None, {}) if for_update else self._load_with_children(conn, meta, name)
+            if data is not None:
+                if version is not None:
+                    self.documents.put(doctype, name, version, data, children)  # type: ignore[union-attr]
+                return data, children
+            row = None
+            if for_update:
+                by_name = site.statement(("get_doc", doctype, True), lambda: self._select_by_name(doctype, True))
+                row = conn.execute(by_name, {"name": name}).first()
+            if row is None and not site.ci_names:
+                by_lower = site.statement(("get_doc_ci", doctype), lambda: self._select_by_lower_name(doctype))
+                row = conn.execute(by_lower, {"name": name.lower()}).first()
+            if row is None:
+                raise DoesNotExistError(f"{doctype} {name!r} not found")
+            return dict(row._mapping), self._load_children(conn, meta, row.name)
 
     def roles(self) -> frozenset[str]:
         """The session user's roles (their User record's Has Role rows; read once per Session)."""

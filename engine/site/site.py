@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from engine.documents.hooks import HookRegistry
 from engine.metadata.app import App, bundled_app_dir, load_app_doctypes
 from engine.site import jobs
+from engine.site.doc_cache import make_doc_cache
 from engine.site.fixtures import install_fixtures
 from engine.site.session import Session
 from engine.site.token_cache import VerifiedSecrets, make_token_cache
@@ -36,9 +37,11 @@ class Site(Store):
         beside a SQLite database file, else in the system's temporary folder); ``queue_url``:
         the Redis of the background job queue (default: env ``DOCFRAME_QUEUE_URL``; none: jobs
         run on a thread of this process), see :mod:`engine.site.jobs`; ``cache_url``: the Redis
-        whose auth epoch lets API token checks skip the database (default: env
-        ``DOCFRAME_REDIS_URL``; ``""`` or none: every check reads the user), see
-        :mod:`engine.site.token_cache`."""
+        whose auth epoch lets API token checks skip the database and whose doctype versions
+        let reads by ID be served from this process's memory (default: env
+        ``DOCFRAME_REDIS_URL``; ``""`` or none: every check and read goes to the database), see
+        :mod:`engine.site.token_cache` and :mod:`engine.site.doc_cache` (its size: env
+        ``DOCFRAME_DOC_CACHE_SIZE``, documents per process, default 4096; 0 turns it off)."""
         app = App(Path(app_dir).resolve() if app_dir else bundled_app_dir())
         super().__init__(app, load_app_doctypes(app.root), db_url, **engine_kwargs)
         self.hooks = HookRegistry(self.doctypes)
@@ -48,6 +51,9 @@ class Site(Store):
             cache_url = os.environ.get("DOCFRAME_REDIS_URL")
         self.token_cache = make_token_cache(cache_url or None, jobs.site_key(self))
         self.commit_listeners.append(self.token_cache.committed)
+        self.doc_cache = make_doc_cache(cache_url or None, jobs.site_key(self),
+                                        size=int(os.environ.get("DOCFRAME_DOC_CACHE_SIZE") or 4096))
+        self.commit_listeners.append(self.doc_cache.committed)
         self.files_dir = Path(files_dir or os.environ.get("DOCFRAME_FILES_DIR") or _default_files_dir(self.engine.url))
         self.jobs = jobs.make_queue(self, queue_url or os.environ.get("DOCFRAME_QUEUE_URL") or None,
                                     os.environ.get("DOCFRAME_QUEUE_NAME") or None)
@@ -58,12 +64,13 @@ class Site(Store):
         ``conn``: a connection for the session to use (and close), e.g. the one a web
         request checked its credentials on.
         """
-        return Session(self, self.hooks, user, flags, conn)
+        return Session(self, self.hooks, user, flags, conn, self.doc_cache)
 
     def dispose(self) -> None:
         """Wait for this process's running jobs, then close the database connections."""
         self.jobs.close()
         self.token_cache.close()
+        self.doc_cache.close()
         super().dispose()
 
     def migrate(self, *, dry_run: bool = False, force: bool = False) -> sync.Plan:

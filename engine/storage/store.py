@@ -21,6 +21,7 @@ from engine.metadata.doctype import DocType
 from engine.metadata.reverse_links import ReverseLinks
 from engine.storage.db import create_db_engine
 from engine.storage.schema import NAMING_COUNTER_TABLE, compile_schema
+from engine.storage.writes import track_writes
 
 T = TypeVar("T")
 
@@ -46,9 +47,18 @@ class Store:
         # Called with the doctypes a unit of work wrote, after its transaction commits
         # (e.g. the site's token cache forgets users); registered by the layers above.
         self.commit_listeners: list[Callable[[frozenset[str]], None]] = []
+        self._parents_of = _parents_of_children(self.doctypes)
+        track_writes(self.engine, {dt.table_name: name for name, dt in self.doctypes.items()}, self.committed)
 
     def committed(self, doctypes: frozenset[str]) -> None:
-        """A transaction that wrote documents of ``doctypes`` ("*": of any) has committed."""
+        """A transaction that wrote documents of ``doctypes`` ("*": of any) has committed.
+
+        The listeners hear a child doctype's parents too: a row written by itself
+        (a hook's own UPDATE of a customer's accounts) changes its parent document.
+        """
+        parents = [self._parents_of[d] for d in doctypes if d in self._parents_of]
+        if parents:
+            doctypes = doctypes.union(*parents)
         for listener in self.commit_listeners:
             listener(doctypes)
 
@@ -120,3 +130,12 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _parents_of_children(doctypes: Mapping[str, DocType]) -> dict[str, frozenset[str]]:
+    """Child doctype -> the doctypes whose tables hold its rows."""
+    parents: dict[str, set[str]] = {}
+    for name, meta in doctypes.items():
+        for f in meta.table_fields:
+            parents.setdefault(f.options, set()).add(name)  # type: ignore[arg-type]
+    return {child: frozenset(names) for child, names in parents.items()}

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from engine.metadata.doctype import DocType
 from engine.storage.db import begin_write, reading
 from engine.storage.store import Store
+from engine.storage.writes import take_written
 
 
 class Flags(dict):
@@ -101,9 +102,11 @@ class UnitOfWork:
         except BaseException:
             if tx.is_active:
                 tx.rollback()
+            take_written(conn)  # undone
             raise
         finally:
             self._depth = 0
+        self._written |= take_written(conn)  # what the statements wrote, hooks' own SQL included
         if self._written:
             written, self._written = frozenset(self._written), set()
             self.site.committed(written)
