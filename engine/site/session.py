@@ -153,7 +153,8 @@ class Session(DocumentSession):
             raise InvalidValueError(f"{doctype} rows are read with their parent document")
         if not isinstance(name, str) or not name:
             raise DoesNotExistError(f"{doctype} {name!r} not found")
-        cache = self.documents if not for_update and not self._depth else None  # a write reads its own rows
+        # A write reads its own rows, and so does a unit whose own SQL wrote outside a transaction.
+        cache = self.documents if not for_update and not self._depth and not self.wrote_untold else None
         version = cache.version(doctype) if cache is not None else None  # before the database: see doc_cache
         cached = cache.get(doctype, name, version) if version is not None else None  # type: ignore[union-attr]
         if cached is not None:

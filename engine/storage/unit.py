@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from engine.metadata.doctype import DocType
 from engine.storage.db import begin_write, reading
 from engine.storage.store import Store
-from engine.storage.writes import take_written
+from engine.storage.writes import WRITTEN, take_written
 
 
 class Flags(dict):
@@ -110,6 +110,12 @@ class UnitOfWork:
         if self._written:
             written, self._written = frozenset(self._written), set()
             self.site.committed(written)
+
+    @property
+    def wrote_untold(self) -> bool:
+        """Whether SQL on this unit's connection outside ``atomic()`` wrote what the Store has not been told yet
+        (it is told when the connection goes back to the pool)."""
+        return self._conn is not None and bool(self._conn.info.get(WRITTEN))
 
     def reading(self) -> AbstractContextManager[sa.Connection]:
         """The connection for reads: inside a write, its transaction; outside, a read that holds nothing."""

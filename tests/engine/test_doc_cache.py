@@ -232,3 +232,28 @@ def test_a_child_doctype_written_alone_counts_for_its_parents(site: Site) -> Non
     finally:
         site.commit_listeners.remove(heard.append)
     assert heard == [frozenset({"Test Customer Row", "Test Customer"})]
+
+
+def test_a_write_names_only_the_doctypes_it_wrote(site: Site) -> None:
+    """Not "*": an insert (its naming counter, its child rows) ends no other doctype's entries."""
+    heard: list[frozenset[str]] = []
+    site.commit_listeners.append(heard.append)
+    try:
+        with site.session() as s:
+            s.insert("Test Customer", customer_name="Named", rows=[{"item": "bolt"}])
+            s.set_value("Test Customer", "Named", {"visits": 2})
+    finally:
+        site.commit_listeners.remove(heard.append)
+    assert heard and all("*" not in doctypes and "Test Customer" in doctypes for doctypes in heard)
+    assert set().union(*heard) <= {"Test Customer", "Test Customer Row", "Version"}
+
+
+def test_a_session_reads_what_its_own_sql_wrote_outside_a_transaction(two_workers: tuple[Site, Site]) -> None:
+    _, two = two_workers
+    read(two)
+    table = two.table("Test Customer")
+    with two.session() as s:
+        s.conn.execute(table.update().where(table.c.name == "Acme").values(visits=9))
+        s.conn.commit()
+        assert s.get_doc("Test Customer", "Acme").visits == 9
+    assert read(two)["visits"] == 9  # told when the session's connection went back to the pool
