@@ -11,6 +11,8 @@ one keep-alive connection each) sends GETs for ``--api-seconds`` per target:
 - ``bare``: ``/bench/bare``, a Flask route answering a small JSON (no credentials): the floor;
 - ``bare_token``: the same route with the token header: the cost of token authentication;
 - ``get``: ``/api/resource/Customer/<name>`` with the token, cycling over every customer;
+- ``get_clerk``: the same with the key of an Accounts User, as most integrators call: the
+  permission checks read that user's roles (kept under the auth epoch with Redis);
 - ``get_uncached``: the same served by a second gunicorn whose document cache is off
   (``DOCFRAME_DOC_CACHE_SIZE=0``): what a read costs when the document is not cached;
 - ``list``: ``/api/resource/Customer?filters=[["territory","=",T]]&fields=[...]``, 20 rows
@@ -51,6 +53,8 @@ from bench.api_app import BARE_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[1]  # the bundled customer master app
 USER = "Administrator"
+CLERK = "api.clerk@example.com"  # an integrator's API user: role checks on every request, as for most clients
+CLERK_ROLE = "Accounts User"  # reads every customer (no record rule)
 PER_TERRITORY = 20  # customers per territory: the list's filter matches this many rows
 LIST_TERRITORIES = 10  # the list target cycles over this many territories
 LIST_FIELDS = ["name", "customer_name", "customer_group", "territory"]
@@ -60,6 +64,7 @@ LABELS = {
     "bare": f"bare Flask route {BARE_PATH}",
     "bare_token": f"{BARE_PATH} + token auth",
     "get": "GET /api/resource/Customer/<name>",
+    "get_clerk": f"the same as an {CLERK_ROLE}",
     "get_uncached": "the same, document cache off",
     "list": "GET /api/resource/Customer?filters (20 rows)",
 }
@@ -113,8 +118,9 @@ def api_database(backend_name: str, sibling_url: str) -> Iterator[str]:
         engine.dispose()
 
 
-def seed(url: str, customers: int) -> tuple[str, str]:
-    """Migrate, insert the territories and customers, and make Administrator's API key: (key, secret)."""
+def seed(url: str, customers: int) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Migrate, insert the territories and customers; the API keys (key, secret) of Administrator and of
+    an Accounts User."""
     from engine import Site
     from engine.site.auth import ensure_administrator, generate_api_key
 
@@ -131,7 +137,8 @@ def seed(url: str, customers: int) -> tuple[str, str]:
                          territory=territory_name(i % territories), field_of_activity="Benchmarking",
                          price_lists=[{"price_list": "Standard Selling"}])
         with site.session(USER) as s:
-            return generate_api_key(s, USER)
+            s.insert("User", name=CLERK, email=CLERK, full_name="API Clerk", roles=[{"role": CLERK_ROLE}])
+            return generate_api_key(s, USER), generate_api_key(s, CLERK)
     finally:
         site.dispose()
 
@@ -143,7 +150,8 @@ def target_paths(customers: int) -> dict[str, list[str]]:
              f"&fields={fields}&limit_page_length={PER_TERRITORY}"
              for t in range(min(LIST_TERRITORIES, territories))]
     docs = [f"/api/resource/Customer/{quote(customer_name(i))}" for i in range(customers)]
-    return {"bare": [BARE_PATH], "bare_token": [BARE_PATH], "get": docs, "get_uncached": docs, "list": lists}
+    return {"bare": [BARE_PATH], "bare_token": [BARE_PATH], "get": docs, "get_clerk": docs, "get_uncached": docs,
+            "list": lists}
 
 
 # ------------------------------------------------------------------ the server
@@ -272,11 +280,13 @@ def run_section(backend_name: str, sibling_url: str, settings: Settings, profile
         workdir = Path(tmp)
         log(f"{backend_name}: API: seeding {settings.customers:,} customers")
         started = time.perf_counter()
-        key, secret = seed(url, settings.customers)
+        (key, secret), (clerk_key, clerk_secret) = seed(url, settings.customers)
         seeded = time.perf_counter() - started
         token = {"Authorization": f"token {key}:{secret}"}
         paths = target_paths(settings.customers)
-        headers = {"bare": {}, "bare_token": token, "get": token, "get_uncached": token, "list": token}
+        clerk = {"Authorization": f"token {clerk_key}:{clerk_secret}"}
+        headers = {"bare": {}, "bare_token": token, "get": token, "get_clerk": clerk, "get_uncached": token,
+                   "list": token}
         runs: dict[str, list[dict[str, Any]]] = {t: [] for t in LABELS}
         log(f"{backend_name}: API: gunicorn -w {settings.workers} -k {settings.worker_class}, "
             f"{settings.clients} clients x {settings.seconds:g} s x {settings.repeats} per target")
@@ -322,7 +332,7 @@ def statements_per_request(url: str, paths: dict[str, list[str]], headers: dict[
         counter = StatementCounter(site.engine)
         client = create_app(site).test_client()
         out = {}
-        for target in ("bare_token", "get", "list"):
+        for target in ("bare_token", "get", "get_clerk", "list"):
             path = paths[target][0]
             client.get(path, headers=headers[target])
             with counter.counting() as seen:

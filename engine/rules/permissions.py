@@ -75,12 +75,21 @@ class UserContext:
 def user_context(session: UnitOfWork) -> UserContext:
     """The session user's name, email, full name and roles (read once per unit of work).
 
-    Administrator has every role; a user without a User record has none.
+    Administrator has every role; a user without a User record has none. With the
+    site's auth epoch (``session.shared_auth``), read once per process until a User or
+    Role changes.
     """
     cached: UserContext | None = session.cache.get(_USER_CONTEXT)
     if cached is not None and cached.name == session.user:
         return cached
     site, name = session.site, session.user
+    shared = session.shared_auth if not session.in_transaction else None  # a write reads what it changed
+    epoch = shared.epoch() if shared is not None else None  # before the database: see SharedValues
+    if epoch is not None:
+        cached = shared.get((_USER_CONTEXT, name), epoch)  # type: ignore[union-attr]
+        if cached is not None:
+            session.cache[_USER_CONTEXT] = cached
+            return cached
     user_t, role_t = site.table("User"), site.table("Has Role")
     with session.reading() as conn:
         row = conn.execute(sa.select(user_t.c.name, user_t.c.email, user_t.c.full_name)
@@ -94,6 +103,8 @@ def user_context(session: UnitOfWork) -> UserContext:
                                                role_t.c.role.is_not(None))).scalars())
     context = UserContext(name, row.email if row else None, row.full_name if row else None, roles)
     session.cache[_USER_CONTEXT] = context
+    if epoch is not None:
+        shared.put((_USER_CONTEXT, name), epoch, context)  # type: ignore[union-attr]
     return context
 
 

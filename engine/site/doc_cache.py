@@ -153,9 +153,7 @@ class DocumentCache:
 
     def version(self, doctype: str) -> Hashable | None:
         """The version to read ``doctype`` under now; None: read the database and keep nothing."""
-        if self.versions is None or self.size <= 0:
-            return None
-        return self.versions.current(doctype)
+        return self.versions.current(doctype) if self.enabled else None  # type: ignore[union-attr]
 
     def get(self, doctype: str, name: str, version: Hashable) -> tuple[dict[str, Any], Rows] | None:
         key = (doctype, name)

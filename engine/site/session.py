@@ -28,6 +28,7 @@ from engine.rules.validation import apply_defaults
 from engine.site.doc_cache import DocumentCache
 from engine.storage.rawselect import RawSelect
 from engine.storage.store import Store
+from engine.storage.unit import SharedValues
 
 
 class Session(DocumentSession):
@@ -35,14 +36,16 @@ class Session(DocumentSession):
 
     def __init__(self, site: Store, hooks: HookRegistry, user: str = "Administrator",
                  flags: Mapping[str, Any] | None = None, conn: sa.Connection | None = None,
-                 documents: DocumentCache | None = None):
-        """Made by :meth:`engine.site.site.Site.session`, which passes its hooks and document cache.
+                 documents: DocumentCache | None = None, shared_auth: SharedValues | None = None):
+        """Made by :meth:`engine.site.site.Site.session`, which passes its hooks, its document cache and
+        (with Redis) its token cache as the values about users the process's sessions share.
 
         ``conn``: a connection to use (and close) instead of taking one from the pool on first use.
         """
         super().__init__(site, user, flags, conn)
         self.hooks = hooks
         self.documents = documents if documents is not None and documents.enabled else None
+        self.shared_auth = shared_auth
         self._checking = 0  # > 0 inside a permission-checked call: nested calls are not checked again
 
     def hook_caller(self, doctype: str, event: str) -> Callable[..., Any] | None:
@@ -155,12 +158,17 @@ class Session(DocumentSession):
             raise DoesNotExistError(f"{doctype} {name!r} not found")
         # A write reads its own rows, and so does a unit whose own SQL wrote outside a transaction.
         cache = self.documents if not for_update and not self._depth and not self.wrote_untold else None
-        version = cache.version(doctype) if cache is not None else None  # before the database: see doc_cache
-        cached = cache.get(doctype, name, version) if version is not None else None  # type: ignore[union-attr]
+        version = cached = None
+        if cache is not None:
+            version = cache.version(doctype)  # before the database: see engine.site.doc_cache
+            if version is not None:
+                cached = cache.get(doctype, name, version)
         if cached is not None:
             data, children = cached
         else:
-            data, children = self._read_doc(meta, name, for_update, version)
+            data, children = self._read_doc(meta, name, for_update)
+            if version is not None:  # kept as read, before the document below takes the dicts
+                cache.put(doctype, name, version, data, children)  # type: ignore[union-attr]
         doc = Document(meta, None, self)
         object.__setattr__(doc, "_data", data)
         for f in meta.table_fields:
@@ -175,15 +183,13 @@ class Session(DocumentSession):
             permissions.check_read(self, doc)  # a record rule hides it: 403, not 404
         return doc
 
-    def _read_doc(self, meta: DocType, name: str, for_update: bool,
-                  version: Any) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-        """The document's row and child rows from the database; kept in the cache under ``version`` (if any)."""
+    def _read_doc(self, meta: DocType, name: str,
+                  for_update: bool) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """The document's row and child rows from the database."""
         site, doctype = self.site, meta.name
         with self.reading() as conn:
             data, children = (None, {}) if for_update else self._load_with_children(conn, meta, name)
             if data is not None:
-                if version is not None:
-                    self.documents.put(doctype, name, version, data, children)  # type: ignore[union-attr]
                 return data, children
             row = None
             if for_update:

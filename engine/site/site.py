@@ -64,7 +64,8 @@ class Site(Store):
         ``conn``: a connection for the session to use (and close), e.g. the one a web
         request checked its credentials on.
         """
-        return Session(self, self.hooks, user, flags, conn, self.doc_cache)
+        shared_auth = self.token_cache if self.token_cache.epoch_source is not None else None
+        return Session(self, self.hooks, user, flags, conn, self.doc_cache, shared_auth)
 
     def dispose(self) -> None:
         """Wait for this process's running jobs, then close the database connections."""

@@ -25,12 +25,13 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-AUTH_DOCTYPES = frozenset({"User", "*"})  # a commit writing these ends every entry (a User save writes its roles)
+# A commit writing these ends every entry (a User save writes its roles; Administrator has every Role).
+AUTH_DOCTYPES = frozenset({"User", "Role", "*"})
 
 
 def _digest(key: str, secret: str) -> bytes:
@@ -180,11 +181,12 @@ class RedisEpoch:
 
 
 class TokenCache:
-    """API key and secret -> user ID, for the epoch each entry was made under.
+    """API key and secret -> user ID, and other values about users, for the epoch each entry was made under.
 
     Look up with the epoch read *before* the database, and remember under that same
     epoch: a change committed in between has set a new epoch, so the entry made from
-    the old row is never used.
+    the old row is never used. :meth:`get` and :meth:`put` keep values for the layers
+    below (a user's roles: ``engine.storage.unit.SharedValues``) by the same rule.
     """
 
     def __init__(self, epoch: RedisEpoch | None, size: int = 4096, max_age: float = 60.0,
@@ -194,6 +196,7 @@ class TokenCache:
         self.max_age = max_age
         self.clock = clock
         self._users: OrderedDict[bytes, tuple[str, str, float]] = OrderedDict()
+        self._values: OrderedDict[Hashable, tuple[Any, str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def epoch(self) -> str | None:
@@ -213,11 +216,25 @@ class TokenCache:
             while len(self._users) > self.size:
                 self._users.popitem(last=False)
 
+    def get(self, key: Hashable, epoch: Hashable) -> Any:
+        entry = self._values.get(key)
+        if entry is None or entry[1] != epoch or self.clock() - entry[2] > self.max_age:
+            return None
+        return entry[0]
+
+    def put(self, key: Hashable, epoch: Hashable, value: Any) -> None:
+        with self._lock:
+            self._values[key] = (value, epoch, self.clock())  # type: ignore[assignment]
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
     def committed(self, doctypes: frozenset[str]) -> None:
         """Commit listener (see ``Store.commit_listeners``): users or roles changed -> a new epoch."""
         if doctypes & AUTH_DOCTYPES:
             with self._lock:
                 self._users.clear()
+                self._values.clear()
             if self.epoch_source is not None:
                 self.epoch_source.bump()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
 
@@ -38,6 +38,22 @@ class Flags(dict):
         self[key] = value
 
 
+class SharedValues(Protocol):
+    """Values the units of one process share while a token stays the same (the site's auth epoch).
+
+    Read the token before the database and keep what was read under that token: a
+    change committed in between has given a new token, so the value is never used.
+    """
+
+    def epoch(self) -> Hashable | None:
+        """The token now; None: keep and serve nothing."""
+
+    def get(self, key: Hashable, epoch: Hashable) -> Any:
+        """The value kept under ``key`` for ``epoch``, or None."""
+
+    def put(self, key: Hashable, epoch: Hashable, value: Any) -> None: ...
+
+
 class UnitOfWork:
     """One user's connection and transaction against a Store."""
 
@@ -56,6 +72,9 @@ class UnitOfWork:
         self._memo: dict[str, dict[Hashable, Any]] | None = None
         # Doctypes written in the open transaction ("*": any), told to the Store after the commit.
         self._written: set[str] = set()
+        # Values about users shared with the process's other units (set by the site layer), e.g.
+        # a user's roles, kept while no User or Role has changed; None: every unit reads its own.
+        self.shared_auth: SharedValues | None = None
 
     # ------------------------------------------------------------ connection
     @property
@@ -93,6 +112,7 @@ class UnitOfWork:
         conn = self.conn
         if conn.in_transaction():
             conn.rollback()
+        earlier = take_written(conn)  # SQL outside a transaction wrote (and committed) these: still to tell
         tx = begin_write(conn)
         self._depth = 1
         self._written = set()
@@ -103,10 +123,12 @@ class UnitOfWork:
             if tx.is_active:
                 tx.rollback()
             take_written(conn)  # undone
+            if earlier:
+                conn.info[WRITTEN] = earlier  # told when the connection goes back to the pool
             raise
         finally:
             self._depth = 0
-        self._written |= take_written(conn)  # what the statements wrote, hooks' own SQL included
+        self._written |= earlier | take_written(conn)  # what the statements wrote, hooks' own SQL included
         if self._written:
             written, self._written = frozenset(self._written), set()
             self.site.committed(written)

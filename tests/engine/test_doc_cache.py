@@ -257,3 +257,14 @@ def test_a_session_reads_what_its_own_sql_wrote_outside_a_transaction(two_worker
         s.conn.commit()
         assert s.get_doc("Test Customer", "Acme").visits == 9
     assert read(two)["visits"] == 9  # told when the session's connection went back to the pool
+
+
+def test_an_id_in_other_letter_case_is_cached_and_ended_alike(two_workers: tuple[Site, Site]) -> None:
+    one, two = two_workers
+    assert read(two, "ACME")["name"] == "Acme"
+    with statements(two) as seen:
+        assert read(two, "ACME")["name"] == "Acme"
+    assert seen == []
+    with one.session() as s:
+        s.set_value("Test Customer", "Acme", {"visits": 4})
+    assert read(two, "ACME")["visits"] == 4

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 
 import engine.rules.validation
 from engine import Site
-from engine.errors import AuthenticationError
+from engine.errors import AuthenticationError, PermissionError
 from engine.site import auth
 from engine.site.token_cache import TokenCache
 from tests.sqltrace import statements
@@ -159,3 +159,32 @@ def test_entries_expire_after_max_age() -> None:
     assert cache.user("k", "s", "e2") is None  # another epoch
     now[0] += 61
     assert cache.user("k", "s", "e1") is None
+
+
+def test_a_users_roles_are_read_once_per_process_and_a_change_is_seen_at_once(
+        workers: Callable[[], Site]) -> None:
+    """The roles behind every permission check are kept under the auth epoch too: a role given or taken
+    away in one worker decides the very next request in the other."""
+    one, two = workers(), workers()
+    with one.session() as s:
+        if not s.exists("Role", "System Manager"):
+            s.insert("Role", name="System Manager")
+        s.insert("User", name="cy@example.com", email="cy@example.com")
+        s.insert("Test Group", group_name="Retail")
+    with two.session("cy@example.com") as s, pytest.raises(PermissionError):
+        s.get_doc("Test Group", "Retail")
+    with one.session() as s:
+        user = s.get_doc("User", "cy@example.com")
+        user.append("roles", {"role": "System Manager"})
+        user.save()
+    with two.session("cy@example.com") as s:
+        assert s.get_doc("Test Group", "Retail").name == "Retail"
+    with statements(two) as seen, two.session("cy@example.com") as s:
+        assert "System Manager" in s.roles()
+    assert seen == []  # no User or Has Role read
+    with one.session() as s:
+        user = s.get_doc("User", "cy@example.com")
+        user.roles = []
+        user.save()
+    with two.session("cy@example.com") as s, pytest.raises(PermissionError):
+        s.get_doc("Test Group", "Retail")
