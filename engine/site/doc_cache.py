@@ -47,64 +47,44 @@ class DocVersions:
     """A version per doctype in Redis; a doctype's current version is the pair (its key, the ANY key).
 
     Read on every cached read and set on every commit, so both skip redis-py's pool and
-    retry machinery: each thread keeps one connection of its own and sends a packed
-    MGET or MSET (half the client time of ``Redis.mget``).
+    retry machinery: a packed MGET or MSET on a connection of the process's own idle
+    list (half the client time of ``Redis.mget``).
     """
 
     def __init__(self, url: str, prefix: str, timeout: float = 0.5):
         import redis
 
         self.prefix = prefix
-        self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                           client_name=prefix.replace(":", "-"))  # named in CLIENT LIST
         self._errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
-        self._local = threading.local()
-        self._opened: list[Any] = []  # every thread's reading connection, to close them all
-        self._lock = threading.Lock()
+        # Connections not in use (list.pop and append need no lock); as many as ran at once.
+        self._idle: list[Any] = []
+        self._pid = os.getpid()  # a forked worker opens its own
         self._mget: dict[str, Any] = {}  # doctype -> its packed MGET
+        pool = self._redis.connection_pool
+        self._packer = pool.connection_class(**pool.connection_kwargs)  # packs commands; never connected
 
     def key(self, doctype: str) -> str:
         return f"{self.prefix}:{doctype}"
 
     def current(self, doctype: str) -> tuple[bytes, bytes] | None:
         """The doctype's version now; None when Redis cannot say (then nothing may be served or kept)."""
+        packed = self._mget.get(doctype)
+        if packed is None:
+            packed = self._mget[doctype] = self._packer.pack_command("MGET", self.key(doctype), self.key(ANY))
         try:
-            own, every = self._read(doctype)
+            own, every = self._ask(packed)
             if own is None or every is None:  # first use, or Redis started afresh
                 for key in (self.key(doctype), self.key(ANY)):
                     self._redis.set(key, secrets.token_hex(8), nx=True)
-                own, every = self._read(doctype)
+                own, every = self._ask(packed)
         except self._errors as exc:
-            self._drop_connection()
             log.debug("document cache skipped: %s", exc)
             return None
         if own is None or every is None:
             return None
         return own, every
-
-    def _connection(self) -> Any:
-        """This thread's own connection (a forked worker opens its own)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
-            pool = self._redis.connection_pool
-            conn = pool.connection_class(**pool.connection_kwargs)
-            self._local.conn, self._local.pid = conn, os.getpid()
-            with self._lock:
-                self._opened.append(conn)
-        return conn
-
-    def _read(self, doctype: str) -> list[bytes | None]:
-        conn = self._connection()
-        packed = self._mget.get(doctype)
-        if packed is None:
-            packed = self._mget[doctype] = conn.pack_command("MGET", self.key(doctype), self.key(ANY))
-        conn.send_packed_command(packed, check_health=False)
-        return conn.read_response()  # type: ignore[no-any-return]
-
-    def _drop_connection(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.disconnect()
-            self._local.conn = None
 
     def bump(self, doctypes: Iterable[str]) -> None:
         """Give each doctype a new version: one MSET, one round trip, on every commit that wrote."""
@@ -114,18 +94,32 @@ class DocVersions:
         if not args:
             return
         try:
-            conn = self._connection()
-            conn.send_packed_command(conn.pack_command("MSET", *args), check_health=False)
-            conn.read_response()
+            self._ask(self._packer.pack_command("MSET", *args))
         except self._errors as exc:
-            self._drop_connection()
             log.warning("could not end the cached documents of %s (Redis: %s); they expire on their own",
                         ", ".join(sorted(doctypes)), exc)
 
+    def _ask(self, packed: Any) -> Any:
+        """Send one packed command on an idle connection of this process and read its answer."""
+        if self._pid != os.getpid():
+            self._idle, self._pid = [], os.getpid()
+        try:
+            conn = self._idle.pop()
+        except IndexError:
+            pool = self._redis.connection_pool
+            conn = pool.connection_class(**pool.connection_kwargs)
+        try:
+            conn.send_packed_command(packed, check_health=False)
+            answer = conn.read_response()
+        except BaseException:
+            conn.disconnect()  # its state is unknown: never reused
+            raise
+        self._idle.append(conn)
+        return answer
+
     def close(self) -> None:
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
+        idle, self._idle = self._idle, []
+        for conn in idle:
             conn.disconnect()
         self._redis.close()
 

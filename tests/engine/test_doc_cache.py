@@ -268,3 +268,20 @@ def test_an_id_in_other_letter_case_is_cached_and_ended_alike(two_workers: tuple
     with one.session() as s:
         s.set_value("Test Customer", "Acme", {"visits": 4})
     assert read(two, "ACME")["visits"] == 4
+
+
+def test_threads_that_come_and_go_share_a_few_redis_connections(two_workers: tuple[Site, Site]) -> None:
+    """The development server runs each request on a new thread: the cache must not open a connection each."""
+    import threading
+
+    import redis
+
+    _, two = two_workers
+    read(two)
+    threads = [threading.Thread(target=read, args=(two,)) for _ in range(30)]
+    for t in threads:
+        t.start()
+        t.join()
+    name = two.doc_cache.versions.prefix.replace(":", "-")  # type: ignore[union-attr]
+    clients = redis.Redis.from_url(REDIS).client_list()
+    assert 1 <= sum(c["name"] == name for c in clients) <= 2
