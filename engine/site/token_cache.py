@@ -1,11 +1,12 @@
-"""Per-process caches of API token checks.
+"""Per-process caches of API token checks and of users' roles.
 
 :class:`VerifiedSecrets` saves the Argon2 hashing of a secret already checked; the
 stored hash is still read on every request. :class:`TokenCache` saves that read
-too, without giving up immediate revocation: an entry is only good while the
+too (and, for the permission checks, the read of the user's roles), without giving
+up immediate revocation: an entry is only good while the
 site's *auth epoch* in Redis is the one it was made under, and every process that
-commits a change to a User (a key generated or revoked, a user disabled,
-deleted or renamed) sets a new epoch right after the commit and announces it on a
+commits a change to a User or a Role (a key generated or revoked, a role given or
+taken away, a user disabled, deleted or renamed) sets a new epoch right after the commit and announces it on a
 Redis channel that every process follows, waiting until each has confirmed. So a
 request reads no user row and no Redis value, and once a revocation has returned,
 the next request in any worker reads the database again.
