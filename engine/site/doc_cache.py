@@ -31,11 +31,11 @@ import copy
 import logging
 import os
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
+
+from engine.site.versioned_lru import VersionedLRU
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +136,7 @@ class DocumentCache:
                  clock: Callable[[], float] = time.monotonic):
         self.versions = versions
         self.size = size
-        self.max_age = max_age
-        self.clock = clock
-        self._docs: OrderedDict[tuple[str, str], tuple[Hashable, float, dict[str, Any], Rows]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._docs = VersionedLRU(size, max_age, clock)  # (doctype, ID) -> (row, child rows)
 
     @property
     def enabled(self) -> bool:
@@ -150,37 +147,22 @@ class DocumentCache:
         return self.versions.current(doctype) if self.enabled else None  # type: ignore[union-attr]
 
     def get(self, doctype: str, name: str, version: Hashable) -> tuple[dict[str, Any], Rows] | None:
-        key = (doctype, name)
-        entry = self._docs.get(key)
-        if entry is None or entry[0] != version or self.clock() - entry[1] > self.max_age:
+        entry = self._docs.get((doctype, name), version)
+        if entry is None:
             return None
-        try:
-            self._docs.move_to_end(key)
-        except KeyError:  # dropped by another thread meanwhile
-            pass
-        return _copied(entry[2]), {field: [_copied(row) for row in rows] for field, rows in entry[3].items()}
+        return _copied(entry[0]), {field: [_copied(row) for row in rows] for field, rows in entry[1].items()}
 
     def put(self, doctype: str, name: str, version: Hashable, data: dict[str, Any], children: Rows) -> None:
-        entry = (version, self.clock(), _copied(data),
-                 {field: [_copied(row) for row in rows] for field, rows in children.items()})
-        key = (doctype, name)
-        with self._lock:
-            self._docs[key] = entry
-            self._docs.move_to_end(key)
-            while len(self._docs) > self.size:
-                self._docs.popitem(last=False)
+        self._docs.put((doctype, name), version,
+                       (_copied(data), {field: [_copied(row) for row in rows] for field, rows in children.items()}))
 
     def committed(self, doctypes: frozenset[str]) -> None:
         """Commit listener (see ``Store.commit_listeners``): every written doctype gets a new version."""
         if self.versions is not None:
             self.versions.bump(doctypes)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._docs.clear()
-
     def close(self) -> None:
-        self.clear()
+        self._docs.clear()
         if self.versions is not None:
             self.versions.close()
 

@@ -29,6 +29,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from engine.site.versioned_lru import VersionedLRU
+
 log = logging.getLogger(__name__)
 
 # A commit writing these ends every entry (a User save writes its roles; Administrator has every Role).
@@ -193,49 +195,27 @@ class TokenCache:
     def __init__(self, epoch: RedisEpoch | None, size: int = 4096, max_age: float = 60.0,
                  clock: Callable[[], float] = time.monotonic):
         self.epoch_source = epoch
-        self.size = size
-        self.max_age = max_age
-        self.clock = clock
-        self._users: OrderedDict[bytes, tuple[str, str, float]] = OrderedDict()
-        self._values: OrderedDict[Hashable, tuple[Any, str, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries = VersionedLRU(size, max_age, clock)  # ("token", digest) -> user; layers' keys -> values
 
     def epoch(self) -> str | None:
         return self.epoch_source.current() if self.epoch_source is not None else None
 
     def user(self, key: str, secret: str, epoch: str) -> str | None:
-        entry = self._users.get(_digest(key, secret))
-        if entry is None or entry[1] != epoch or self.clock() - entry[2] > self.max_age:
-            return None
-        return entry[0]
+        return self._entries.get(("token", _digest(key, secret)), epoch)  # type: ignore[no-any-return]
 
     def remember(self, key: str, secret: str, epoch: str, user: str) -> None:
-        digest = _digest(key, secret)
-        with self._lock:
-            self._users[digest] = (user, epoch, self.clock())
-            self._users.move_to_end(digest)
-            while len(self._users) > self.size:
-                self._users.popitem(last=False)
+        self._entries.put(("token", _digest(key, secret)), epoch, user)
 
     def get(self, key: Hashable, epoch: Hashable) -> Any:
-        entry = self._values.get(key)
-        if entry is None or entry[1] != epoch or self.clock() - entry[2] > self.max_age:
-            return None
-        return entry[0]
+        return self._entries.get(key, epoch)
 
     def put(self, key: Hashable, epoch: Hashable, value: Any) -> None:
-        with self._lock:
-            self._values[key] = (value, epoch, self.clock())  # type: ignore[assignment]
-            self._values.move_to_end(key)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+        self._entries.put(key, epoch, value)
 
     def committed(self, doctypes: frozenset[str]) -> None:
         """Commit listener (see ``Store.commit_listeners``): users or roles changed -> a new epoch."""
         if doctypes & AUTH_DOCTYPES:
-            with self._lock:
-                self._users.clear()
-                self._values.clear()
+            self._entries.clear()
             if self.epoch_source is not None:
                 self.epoch_source.bump()
 
