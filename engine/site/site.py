@@ -51,8 +51,7 @@ class Site(Store):
             cache_url = os.environ.get("DOCFRAME_REDIS_URL")
         self.token_cache = make_token_cache(cache_url or None, jobs.site_key(self))
         self.commit_listeners.append(self.token_cache.committed)
-        self.doc_cache = make_doc_cache(cache_url or None, jobs.site_key(self),
-                                        size=int(os.environ.get("DOCFRAME_DOC_CACHE_SIZE") or 4096))
+        self.doc_cache = make_doc_cache(cache_url or None, jobs.site_key(self), size=_doc_cache_size())
         self.commit_listeners.append(self.doc_cache.committed)
         self.files_dir = Path(files_dir or os.environ.get("DOCFRAME_FILES_DIR") or _default_files_dir(self.engine.url))
         self.jobs = jobs.make_queue(self, queue_url or os.environ.get("DOCFRAME_QUEUE_URL") or None,
@@ -92,3 +91,14 @@ def _default_files_dir(url: sa.URL) -> Path:
         return Path(url.database).resolve().with_suffix(".files")  # type: ignore[arg-type]
     digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"docframe-files-{digest}"
+
+
+def _doc_cache_size() -> int:
+    """``DOCFRAME_DOC_CACHE_SIZE``: documents each process keeps (default 4096; 0: none)."""
+    raw = os.environ.get("DOCFRAME_DOC_CACHE_SIZE", "").strip()
+    if not raw:
+        return 4096
+    if not raw.isdigit():
+        raise ValueError(f"DOCFRAME_DOC_CACHE_SIZE must be a whole number of documents per process "
+                         f"(0 turns the document cache off), not {raw!r}")
+    return int(raw)

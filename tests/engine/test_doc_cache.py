@@ -292,3 +292,15 @@ def test_threads_that_come_and_go_share_a_few_redis_connections(two_workers: tup
         t.join()
     assert connections() == before  # the one connection is taken and given back by each thread in turn
     server.close()
+
+
+def test_a_bad_cache_size_is_refused_by_name(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCFRAME_DOC_CACHE_SIZE", "lots")
+    with pytest.raises(ValueError, match=r"DOCFRAME_DOC_CACHE_SIZE must be a whole number .* not 'lots'"):
+        Site(site.engine.url.render_as_string(hide_password=False), TEST_APP, cache_url="")
+    monkeypatch.setenv("DOCFRAME_DOC_CACHE_SIZE", "0")
+    off = Site(site.engine.url.render_as_string(hide_password=False), TEST_APP, cache_url=REDIS)
+    try:
+        assert not off.doc_cache.enabled
+    finally:
+        off.dispose()
