@@ -62,8 +62,7 @@ class DocVersions:
         self._idle: list[Any] = []
         self._pid = os.getpid()  # a forked worker opens its own
         self._mget: dict[str, Any] = {}  # doctype -> its packed MGET
-        pool = self._redis.connection_pool
-        self._packer = pool.connection_class(**pool.connection_kwargs)  # packs commands; never connected
+        self._packer = self._new_connection()  # packs commands; never connected
 
     def key(self, doctype: str) -> str:
         return f"{self.prefix}:{doctype}"
@@ -106,8 +105,7 @@ class DocVersions:
         try:
             conn = self._idle.pop()
         except IndexError:
-            pool = self._redis.connection_pool
-            conn = pool.connection_class(**pool.connection_kwargs)
+            conn = self._new_connection()
         try:
             conn.send_packed_command(packed, check_health=False)
             answer = conn.read_response()
@@ -116,6 +114,11 @@ class DocVersions:
             raise
         self._idle.append(conn)
         return answer
+
+    def _new_connection(self) -> Any:
+        """A connection made as the client's pool would make it (connects on first use)."""
+        pool = self._redis.connection_pool
+        return pool.connection_class(**pool.connection_kwargs)
 
     def close(self) -> None:
         idle, self._idle = self._idle, []
@@ -150,11 +153,10 @@ class DocumentCache:
         entry = self._docs.get((doctype, name), version)
         if entry is None:
             return None
-        return _copied(entry[0]), {field: [_copied(row) for row in rows] for field, rows in entry[1].items()}
+        return _copied_doc(*entry)
 
     def put(self, doctype: str, name: str, version: Hashable, data: dict[str, Any], children: Rows) -> None:
-        self._docs.put((doctype, name), version,
-                       (_copied(data), {field: [_copied(row) for row in rows] for field, rows in children.items()}))
+        self._docs.put((doctype, name), version, _copied_doc(data, children))
 
     def committed(self, doctypes: frozenset[str]) -> None:
         """Commit listener (see ``Store.commit_listeners``): every written doctype gets a new version."""
@@ -165,6 +167,10 @@ class DocumentCache:
         self._docs.clear()
         if self.versions is not None:
             self.versions.close()
+
+
+def _copied_doc(data: dict[str, Any], children: Rows) -> tuple[dict[str, Any], Rows]:
+    return _copied(data), {field: [_copied(row) for row in rows] for field, rows in children.items()}
 
 
 def _copied(values: dict[str, Any]) -> dict[str, Any]:
