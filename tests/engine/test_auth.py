@@ -102,7 +102,12 @@ def test_api_key_pair_authenticates_and_the_secret_is_stored_hashed(site: Site, 
     row = _raw_user(site, ann)
     assert row.api_key == key and row.api_secret.startswith("$argon2") and secret not in row.api_secret
     assert session.get_value("User", ann, "api_key") == key
-    for bad_key, bad_secret in ((key, secret[:-1]), (key.upper(), secret), ("nokey", secret), ("", ""), (key, "")):
+    other_key = ("0" if key[0] != "0" else "1") + key[1:]
+    bad = [(key, secret[:-1]), (other_key, secret), ("nokey", secret), ("", ""), (key, "")]
+    # MariaDB's _ci collation matches an upper-cased key; one key in ~1,800 is all digits, then it is the key
+    if key.upper() != key:
+        bad.append((key.upper(), secret))
+    for bad_key, bad_secret in bad:
         with pytest.raises(AuthenticationError) as err:
             auth.check_token(site, bad_key, bad_secret)
         assert err.value.status == 401
