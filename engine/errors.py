@@ -105,6 +105,10 @@ class TreeError(ValidationError):
     """A tree rule is broken: a cycle, a child under a leaf, deleting a group with children."""
 
 
+class ReadOnlyError(ValidationError):
+    """A write through a session that reads a replica (a report's); Frappe's ``InReadOnlyMode``."""
+
+
 class DoesNotExistError(DocframeError):
     status = 404
 

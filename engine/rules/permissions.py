@@ -108,6 +108,17 @@ def user_context(session: UnitOfWork) -> UserContext:
     return context
 
 
+def carry_user_context(source: UnitOfWork, target: UnitOfWork) -> None:
+    """Check ``target``'s permissions with the user's roles as ``source`` reads them.
+
+    For a session on a read replica: the roles come from the primary, so a role taken
+    away counts at once, however far the replica lags.
+    """
+    if source.user != target.user:
+        raise ValueError(f"the sessions are for different users: {source.user!r} and {target.user!r}")
+    target.cache[_USER_CONTEXT] = user_context(source)
+
+
 def applicable_rules(session: UnitOfWork, meta: DocType) -> tuple[RecordRule, ...] | None:
     """The rules restricting the session user on ``meta``; None when the user sees every record."""
     if not meta.record_rules or session.user == ADMINISTRATOR or session.flags.ignore_permissions:

@@ -36,13 +36,15 @@ class Session(DocumentSession):
 
     def __init__(self, site: Store, hooks: HookRegistry, user: str = "Administrator",
                  flags: Mapping[str, Any] | None = None, conn: sa.Connection | None = None,
-                 documents: DocumentCache | None = None, shared_auth: SharedValues | None = None):
+                 documents: DocumentCache | None = None, shared_auth: SharedValues | None = None,
+                 replica: sa.Engine | None = None):
         """Made by :meth:`engine.site.site.Site.session`, which passes its hooks, its document cache and
         (with Redis) its token cache as the values about users the process's sessions share.
 
-        ``conn``: a connection to use (and close) instead of taking one from the pool on first use.
+        ``conn``: a connection to use (and close) instead of taking one from the pool on first use;
+        ``replica``: the read replica ``conn`` belongs to (:meth:`~engine.site.site.Site.report_session`).
         """
-        super().__init__(site, user, flags, conn)
+        super().__init__(site, user, flags, conn, replica)
         self.hooks = hooks
         self.documents = documents if documents is not None and documents.enabled else None
         self.shared_auth = shared_auth

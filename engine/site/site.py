@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,14 @@ import sqlalchemy as sa
 
 from engine.documents.hooks import HookRegistry
 from engine.metadata.app import App, bundled_app_dir, load_app_doctypes
+from engine.rules import permissions
 from engine.site import jobs
 from engine.site.doc_cache import make_doc_cache
 from engine.site.fixtures import install_fixtures
 from engine.site.session import Session
 from engine.site.token_cache import VerifiedSecrets, make_token_cache
 from engine.storage import sync
+from engine.storage.replicas import parse_urls
 from engine.storage.store import Store
 
 
@@ -32,7 +35,7 @@ class Site(Store):
 
     def __init__(self, db_url: str | None = None, app_dir: Path | str | None = None, *,
                  files_dir: Path | str | None = None, queue_url: str | None = None, cache_url: str | None = None,
-                 **engine_kwargs: Any):
+                 replica_urls: Sequence[str] | None = None, **engine_kwargs: Any):
         """``files_dir``: where uploaded files are kept (default: env ``DOCFRAME_FILES_DIR``, else
         beside a SQLite database file, else in the system's temporary folder); ``queue_url``:
         the Redis of the background job queue (default: env ``DOCFRAME_QUEUE_URL``; none: jobs
@@ -41,9 +44,13 @@ class Site(Store):
         let reads by ID be served from this process's memory (default: env
         ``DOCFRAME_REDIS_URL``; ``""`` or none: every check and read goes to the database), see
         :mod:`engine.site.token_cache` and :mod:`engine.site.doc_cache` (its size: env
-        ``DOCFRAME_DOC_CACHE_SIZE``, documents per process, default 4096; 0 turns it off)."""
+        ``DOCFRAME_DOC_CACHE_SIZE``, documents per process, default 4096; 0 turns it off);
+        ``replica_urls``: read replicas of the database that reports read (default: env
+        ``DOCFRAME_REPLICA_URLS``, separated by commas or spaces), see :meth:`report_session`."""
         app = App(Path(app_dir).resolve() if app_dir else bundled_app_dir())
-        super().__init__(app, load_app_doctypes(app.root), db_url, **engine_kwargs)
+        if replica_urls is None:
+            replica_urls = parse_urls(os.environ.get("DOCFRAME_REPLICA_URLS"))
+        super().__init__(app, load_app_doctypes(app.root), db_url, replica_urls=replica_urls, **engine_kwargs)
         self.hooks = HookRegistry(self.doctypes)
         self.hooks.load_folder(app.hooks_dir)
         self.verified_secrets = VerifiedSecrets()  # API secrets already checked (engine.site.auth)
@@ -65,6 +72,32 @@ class Site(Store):
         """
         shared_auth = self.token_cache if self.token_cache.epoch_source is not None else None
         return Session(self, self.hooks, user, flags, conn, self.doc_cache, shared_auth)
+
+    def report_session(self, user: str = "Administrator", *, primary: Session | None = None,
+                       **flags: Any) -> Session:
+        """A Session for ``user`` that only reads: a read replica's, in turn, else the primary's.
+
+        For reports, as Frappe's ``read_only`` methods. It cannot write (``ReadOnlyError``),
+        replicas or not, so a report that writes fails on a developer's machine too. On a
+        replica, what it reads may lag the primary by the replication delay; the user's
+        roles are still read on the primary (from ``primary``, e.g. the request's session,
+        else a session of its own), so a role taken away counts at once; and no document
+        cache: a lagging read must not be kept as current.
+        """
+        if not self.replicas:
+            shared_auth = self.token_cache if self.token_cache.epoch_source is not None else None
+            session = Session(self, self.hooks, user, flags, None, self.doc_cache, shared_auth, self.engine)
+            if primary is not None:
+                permissions.carry_user_context(primary, session)
+            return session
+        engine, conn = self.replicas.connect()
+        session = Session(self, self.hooks, user, flags, conn, None, None, engine)
+        if primary is not None:
+            permissions.carry_user_context(primary, session)
+        else:
+            with self.session(user, **flags) as own:
+                permissions.carry_user_context(own, session)
+        return session
 
     def dispose(self) -> None:
         """Wait for this process's running jobs, then close the database connections."""

@@ -1,6 +1,6 @@
 """A Store: an app's compiled tables on one database, and the statements built for them.
 
-It owns the SQLAlchemy engine, the tables compiled from the doctypes, the
+It owns the SQLAlchemy engine (and its read replicas'), the tables compiled from the doctypes, the
 reverse-link index and the cache of prebuilt statements. :class:`engine.site.site.Site`
 is a Store that also holds the app's hooks and hands out Sessions; the layers below
 the site see only this storage face.
@@ -20,6 +20,7 @@ from engine.metadata.app import App
 from engine.metadata.doctype import DocType
 from engine.metadata.reverse_links import ReverseLinks
 from engine.storage.db import create_db_engine
+from engine.storage.replicas import Replicas
 from engine.storage.schema import NAMING_COUNTER_TABLE, compile_schema
 from engine.storage.writes import track_writes
 
@@ -32,10 +33,14 @@ SHAPES_KEPT = 2048
 class Store:
     """The tables of an app's doctypes on one database."""
 
-    def __init__(self, app: App, doctypes: Mapping[str, DocType], db_url: str | None = None, **engine_kwargs: Any):
+    def __init__(self, app: App, doctypes: Mapping[str, DocType], db_url: str | None = None, *,
+                 replica_urls: Sequence[str] = (), **engine_kwargs: Any):
+        """``replica_urls``: read replicas of the database, for reads that may lag it (see
+        :mod:`engine.storage.replicas`)."""
         self.app = app
         self.doctypes: dict[str, DocType] = dict(doctypes)
         self.engine = create_db_engine(db_url, **engine_kwargs)
+        self.replicas = Replicas(self.engine, replica_urls, **engine_kwargs)
         self.metadata = compile_schema(self.doctypes, self.engine.dialect.name)
         self._tables = {name: self.metadata.tables[dt.table_name] for name, dt in self.doctypes.items()}
         self.counter_table = self.metadata.tables[NAMING_COUNTER_TABLE]
@@ -129,6 +134,7 @@ class Store:
         return self.statement(("insert", doctype), lambda: self.table(doctype).insert())
 
     def dispose(self) -> None:
+        self.replicas.dispose()
         self.engine.dispose()
 
 

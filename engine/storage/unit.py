@@ -20,6 +20,7 @@ from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
 
+from engine.errors import ReadOnlyError
 from engine.metadata.doctype import DocType
 from engine.storage.db import begin_write, reading
 from engine.storage.store import Store
@@ -58,12 +59,19 @@ class UnitOfWork:
     """One user's connection and transaction against a Store."""
 
     def __init__(self, site: Store, user: str = "Administrator", flags: Mapping[str, Any] | None = None,
-                 conn: sa.Connection | None = None):
-        """``conn``: a connection to use (and close) instead of taking one from the pool on first use."""
+                 conn: sa.Connection | None = None, replica: sa.Engine | None = None):
+        """``conn``: a connection to use (and close) instead of taking one from the pool on first use.
+
+        ``replica``: the engine to read, a read replica of the site's database (see
+        :mod:`engine.storage.replicas`; ``conn`` is one of its connections) or the site's own;
+        given, the unit only reads: it cannot write.
+        """
         self.site = site
         self.user = user
         self.flags = Flags(flags or {})
         self._conn: sa.Connection | None = conn
+        self._engine = replica if replica is not None else site.engine
+        self.read_only = replica is not None
         self._depth = 0
         # Per-unit values worked out once (e.g. the user's roles, by engine.rules.permissions),
         # each under a key of the module that owns it; gone with the unit.
@@ -80,7 +88,7 @@ class UnitOfWork:
     @property
     def conn(self) -> sa.Connection:
         if self._conn is None:
-            self._conn = self.site.engine.connect()
+            self._conn = self._engine.connect()
         return self._conn
 
     def close(self) -> None:
@@ -109,6 +117,9 @@ class UnitOfWork:
             finally:
                 self._depth -= 1
             return
+        if self.read_only:
+            raise ReadOnlyError(f"A report's session only reads (a read replica, when the site has one) and "
+                                f"cannot write, as user {self.user!r} or anyone: write through site.session()")
         conn = self.conn
         if conn.in_transaction():
             conn.rollback()
@@ -143,7 +154,7 @@ class UnitOfWork:
         """The connection for reads: inside a write, its transaction; outside, a read that holds nothing."""
         if self._depth:
             return nullcontext(self.conn)
-        return reading(self.site.engine, self.conn)
+        return reading(self._engine, self.conn)
 
     def now(self) -> dt.datetime:
         return dt.datetime.now()

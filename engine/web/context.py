@@ -52,6 +52,15 @@ def db_session() -> Session:
     return s  # type: ignore[no-any-return]
 
 
+def report_session() -> Session:
+    """The request's read-only Session for reports: on a read replica when the site has one
+    (see :meth:`engine.site.site.Site.report_session`); closed at teardown."""
+    s = g.get("docframe_report_session")
+    if s is None:
+        s = g.docframe_report_session = current_site().report_session(current_user(), primary=db_session())
+    return s  # type: ignore[no-any-return]
+
+
 def require_user() -> str:
     """The logged-in user; Guest gets a 401."""
     user = current_user()
@@ -61,6 +70,9 @@ def require_user() -> str:
 
 
 def close_session(exc: BaseException | None) -> None:
+    report = g.pop("docframe_report_session", None)
+    if report is not None:
+        report.close()
     s = g.pop("docframe_session", None)
     if s is not None:
         s.close()

@@ -85,7 +85,7 @@ def web_site_keys(databases: IsolatedDatabases) -> Iterator[tuple[Site, RunLogin
     site.dispose()
 
 
-def _clear(site: Site, login: RunLogin) -> None:
+def clear_but_administrator(site: Site, login: RunLogin | None = None) -> None:
     """Empty every table but keep the Administrator user (and its roles) and the run's login session."""
     users, roles = site.table("User"), site.table("Has Role")
     sessions = site.metadata.tables[AUTH_SESSION_TABLE]
@@ -97,7 +97,8 @@ def _clear(site: Site, login: RunLogin) -> None:
                 conn.execute(table.delete().where(table.c.parent != ADMINISTRATOR))
             else:
                 conn.execute(table.delete())
-        conn.execute(sessions.insert().values(login.session_row))
+        if login is not None:
+            conn.execute(sessions.insert().values(login.session_row))
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def web(web_site_keys: tuple[Site, RunLogin]) -> Iterator[WebEnv]:
     client = app.test_client()
     client.set_cookie("sid", login.cookie)  # the run's login session
     yield WebEnv(site, app, client, login.api_key, login.api_secret)
-    _clear(site, login)
+    clear_but_administrator(site, login)
     with site.session(ignore_permissions=True) as seed:
         install_fixtures(seed)
 

@@ -35,14 +35,15 @@ def readable_reports(session: Session, reports: dict[str, Report]) -> list[Repor
     return [r for _, r in sorted(reports.items()) if has_permission(session, r.ref_doctype, "report")]
 
 
-def find(session: Session, reports: dict[str, Report], report_slug: str) -> Report:
-    for r in reports.values():
-        if slug(r.name) == report_slug:
-            if not has_permission(session, r.ref_doctype, "report"):
-                raise PermissionError(f"User {session.user!r} has no permission to see the report {r.name!r}: "
-                                      f"it needs the report permission on {r.ref_doctype}")
-            return r
-    raise DoesNotExistError(f"Report {report_slug!r} not found")
+def find(session: Session, reports: dict[str, Report], name: str) -> Report:
+    """The report called ``name``, or whose URL slug it is; 404 if none, 403 without ``report`` permission."""
+    r = reports.get(name) or next((r for r in reports.values() if slug(r.name) == name), None)
+    if r is None:
+        raise DoesNotExistError(f"Report {name!r} not found")
+    if not has_permission(session, r.ref_doctype, "report"):
+        raise PermissionError(f"User {session.user!r} has no permission to see the report {r.name!r}: "
+                              f"it needs the report permission on {r.ref_doctype}")
+    return r
 
 
 @dataclass
@@ -78,7 +79,7 @@ def build(session: Session, report: Report, args: MultiDict[str, str]) -> Report
     return page
 
 
-def _number(value: Any) -> Any:
+def plain_number(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
@@ -89,10 +90,10 @@ def _figure(result: ReportResult) -> str:
     labels = {key: label for key, label, _ in result.columns}
     xs = [spreadsheet.text(r.get(chart.x)) for r in result.rows]
     if chart.type == "pie":
-        data = [{"type": "pie", "labels": xs, "values": [_number(r.get(chart.y[0])) for r in result.rows]}]
+        data = [{"type": "pie", "labels": xs, "values": [plain_number(r.get(chart.y[0])) for r in result.rows]}]
     else:
         data = [{"type": "bar" if chart.type == "bar" else "scatter", "name": labels.get(y, y), "x": xs,
-                 "y": [_number(r.get(y)) for r in result.rows]} for y in chart.y]
+                 "y": [plain_number(r.get(y)) for r in result.rows]} for y in chart.y]
     layout = {"margin": {"t": 24, "r": 16, "b": 48, "l": 56}, "height": 320, "barmode": "group",
               "xaxis": {"title": {"text": labels.get(chart.x, chart.x)}}, "showlegend": len(data) > 1}
     return json.dumps({"data": data, "layout": layout}, default=str)

@@ -28,7 +28,7 @@ from engine.rules.permissions import has_permission
 from engine.site import spreadsheet
 from engine.site.session import Session
 from engine.web import auth
-from engine.web.context import current_site, current_user, db_session, set_user
+from engine.web.context import current_site, current_user, db_session, report_session, set_user
 from engine.web.ui import csrf, form_view, import_view, list_view, pages, print_view, report_view
 from engine.web.ui.desk import NavItem, doctype_of, flash, frame, slug
 
@@ -347,10 +347,10 @@ def report_page(report_slug: str) -> ResponseReturnValue:
     report = report_view.find(session, current_site().hooks.reports, report_slug)
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
-        body, content_type, filename = report_view.export(session, report, request.args, fmt)
+        body, content_type, filename = report_view.export(report_session(), report, request.args, fmt)
         return Response(body, content_type=content_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-    page = report_view.build(session, report, request.args)
+    page = report_view.build(report_session(), report, request.args)
     crumbs = [NavItem("Home", "/app"), NavItem("Reports", "/app"), NavItem(report.name, "")]
     f = frame(session, csrf.token(), report.name, crumbs, current=report.name)
     # plotly.js adds a <style> element for its toolbar: the only page that allows inline styles
