@@ -31,7 +31,7 @@ _STANDARD_FIELDS = frozenset({"name", "owner", "creation", "modified", "modified
 
 # ------------------------------------------------------------------ argument parsing
 
-def _json(value: Any, arg: str) -> Any:
+def json_arg(value: Any, arg: str) -> Any:
     """A list/dict argument that may have come JSON-encoded in a string."""
     if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
         try:
@@ -48,7 +48,7 @@ def _required(args: Mapping[str, Any], arg: str) -> Any:
     return value
 
 
-def _text(args: Mapping[str, Any], arg: str) -> str:
+def text_arg(args: Mapping[str, Any], arg: str) -> str:
     value = _required(args, arg)
     if not isinstance(value, str):
         raise ValidationError(f"Argument {arg!r} must be a string, not {type(value).__name__}")
@@ -65,7 +65,7 @@ def _flag(value: Any, default: bool = False) -> bool:
 
 
 def _doc_arg(args: Mapping[str, Any], arg: str = "doc") -> dict[str, Any]:
-    doc = _json(_required(args, arg), arg)
+    doc = json_arg(_required(args, arg), arg)
     if not isinstance(doc, dict):
         raise ValidationError(f"Argument {arg!r} must be a JSON object of fields, not {type(doc).__name__}")
     if not isinstance(doc.get("doctype"), str) or not doc["doctype"]:
@@ -74,7 +74,7 @@ def _doc_arg(args: Mapping[str, Any], arg: str = "doc") -> dict[str, Any]:
 
 
 def _docs_arg(args: Mapping[str, Any]) -> list[Any]:
-    docs = _json(_required(args, "docs"), "docs")
+    docs = json_arg(_required(args, "docs"), "docs")
     if not isinstance(docs, list):
         raise ValidationError(f"Argument 'docs' must be a JSON list of documents, not {type(docs).__name__}")
     return docs
@@ -96,7 +96,7 @@ def _filters(value: Any, arg: str = "filters") -> Any:
             value = decoded
         elif isinstance(decoded, (int, float)) and not isinstance(decoded, bool):
             value = value.strip()
-    value = _json(value, arg)
+    value = json_arg(value, arg)
     return value or None
 
 
@@ -129,8 +129,8 @@ def _with_parent(doctype: str, filters: Any, parent: Any) -> Any:
 
 
 def get_list(args: dict[str, Any]) -> list[Any]:
-    doctype = _text(args, "doctype")
-    fields = _json(args.get("fields"), "fields") or None
+    doctype = text_arg(args, "doctype")
+    fields = json_arg(args.get("fields"), "fields") or None
     page_length = args.get("limit_page_length", args.get("limit", DEFAULT_PAGE_LENGTH))
     if page_length in (0, "0", "", None):
         page_length = None  # Frappe: 0 means every row
@@ -146,11 +146,11 @@ def get_list(args: dict[str, Any]) -> list[Any]:
 
 
 def get_count(args: dict[str, Any]) -> int:
-    return db_session().get_count(_text(args, "doctype"), filters=_filters(args.get("filters")))
+    return db_session().get_count(text_arg(args, "doctype"), filters=_filters(args.get("filters")))
 
 
 def get(args: dict[str, Any]) -> dict[str, Any]:
-    doctype = _text(args, "doctype")
+    doctype = text_arg(args, "doctype")
     name = args.get("name")
     s = db_session()
     if not name:
@@ -166,8 +166,8 @@ def get(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_value(args: dict[str, Any]) -> Any:
-    doctype = _text(args, "doctype")
-    fieldname = _json(_required(args, "fieldname"), "fieldname")
+    doctype = text_arg(args, "doctype")
+    fieldname = json_arg(_required(args, "fieldname"), "fieldname")
     fields = [fieldname] if isinstance(fieldname, str) else fieldname
     if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
         raise ValidationError("Argument 'fieldname' must be a field name or a JSON list of field names")
@@ -187,8 +187,8 @@ def get_value(args: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------ writes
 
 def set_value(args: dict[str, Any]) -> dict[str, Any]:
-    doctype, name = _text(args, "doctype"), _text(args, "name")
-    fieldname = _json(_required(args, "fieldname"), "fieldname")
+    doctype, name = text_arg(args, "doctype"), text_arg(args, "name")
+    fieldname = json_arg(_required(args, "fieldname"), "fieldname")
     value = args.get("value")
     if isinstance(fieldname, dict):
         values = fieldname
@@ -241,7 +241,7 @@ def save(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete(args: dict[str, Any]) -> None:
-    db_session().delete_doc(_text(args, "doctype"), _text(args, "name"))
+    db_session().delete_doc(text_arg(args, "doctype"), text_arg(args, "name"))
 
 
 def submit(args: dict[str, Any]) -> dict[str, Any]:
@@ -259,11 +259,11 @@ def submit(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def cancel(args: dict[str, Any]) -> dict[str, Any]:
-    return db_session().get_doc(_text(args, "doctype"), _text(args, "name")).cancel().as_dict()
+    return db_session().get_doc(text_arg(args, "doctype"), text_arg(args, "name")).cancel().as_dict()
 
 
 def rename_doc(args: dict[str, Any]) -> str:
-    doctype, old, new = _text(args, "doctype"), _text(args, "old_name"), _text(args, "new_name")
+    doctype, old, new = text_arg(args, "doctype"), text_arg(args, "old_name"), text_arg(args, "new_name")
     if _flag(args.get("merge")):
         raise ValidationError(f"Merging {doctype} {old!r} into {new!r} is not supported: rename to a free name")
     return str(db_session().rename_doc(doctype, old, new).name)

@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.documents.document import Document
 from engine.errors import AuthenticationError, DoesNotExistError, PermissionError
-from engine.web import auth, client_methods
+from engine.web import auth, client_methods, report_methods
 from engine.web.context import current_site, current_user, db_session, require_user, set_user
 from engine.web.jsonio import request_args
 
@@ -79,6 +79,7 @@ METHODS: dict[str, Method] = {
     "logout": Method(logout, allow_guest=True),
     "frappe.auth.get_logged_user": Method(get_logged_user),
     "frappe.utils.print_format.download_pdf": Method(download_pdf),
+    "frappe.desk.query_report.run": Method(report_methods.run),
 }
 METHODS.update({f"frappe.client.{n}": Method(fn) for n, fn in client_methods.READS.items()})
 METHODS.update({f"frappe.client.{n}": Method(fn, http_methods=frozenset({"POST"}))

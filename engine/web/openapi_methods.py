@@ -150,6 +150,16 @@ def builtin_docs() -> dict[str, MethodDoc]:
                                                                     "docname": {"type": "string"}}}}, True),),
             message={"type": "object", "properties": {"failed_docs": {"type": "array", "items": {
                 "type": "object", "properties": {"doc": {"type": "object"}, "exc": {"type": "string"}}}}}}),
+        "frappe.desk.query_report.run": MethodDoc(
+            "Run an app report: its columns, rows and chart (on a read replica when the site has one)",
+            (Arg("report_name", {"type": "string", "minLength": 1}, True, "The report's name, as the desk lists it."),
+             Arg("filters", {"type": "object"}, False, "The report's filter values, by filter name.")),
+            message={"type": "object", "required": ["result", "columns"], "properties": {
+                "result": {"type": "array", "items": {"type": "object"}},
+                "columns": {"type": "array", "items": {"type": "object", "properties": {
+                    "fieldname": {"type": "string"}, "label": {"type": "string"}, "fieldtype": {"type": "string"}}}},
+                "message": {"type": ["string", "null"]}, "chart": {"type": ["object", "null"]},
+                "execution_time": {"type": "number"}}}),
     }
 
 

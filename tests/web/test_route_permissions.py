@@ -318,6 +318,8 @@ def _cases(walk: Walk) -> Iterator[Case]:
         case.need = ("perm", "Customer", "read", name)
         case.kwargs = {"query_string": {**case.kwargs.get("query_string", {}), "doctype": "Customer", "name": name}}
         yield case
+    yield from _method_cases(walk, "frappe.desk.query_report.run", "GET", lambda: {"report_name": "Customers by Group"},
+                             ("perm", "Customer", "report", None))
     for (dt, method), (verb, action, args) in DOC_METHODS.items():
         kwargs = {"query_string": args} if verb == "GET" else {"json": args}
         yield Case(f"doc method {method}", verb, f"/api/v2/document/{_q(dt)}/Acme/method/{method}",
