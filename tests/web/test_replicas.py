@@ -8,10 +8,13 @@ the primary; its lag is what these differences stand for).
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -195,3 +198,49 @@ def test_replicas_come_from_the_environment_and_must_be_of_the_primarys_kind(
     monkeypatch.setenv("DOCFRAME_REPLICA_URLS", other)
     with pytest.raises(ValueError, match=r"read replica .* is a .* database, but the primary is"):
         Site(url, REPO_ROOT)
+
+
+STANDBY = os.environ.get("DOCFRAME_TEST_PG_STANDBY")
+
+
+def _replayed(primary: Site, standby: sa.Engine, timeout: float = 30.0) -> None:
+    """Wait until the standby has replayed everything the primary has written so far."""
+    with primary.engine.connect() as conn:
+        lsn = conn.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
+    deadline = time.monotonic() + timeout
+    with standby.connect() as conn:
+        while not conn.exec_driver_sql("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)).scalar():
+            assert time.monotonic() < deadline, f"the standby did not replay up to {lsn} in {timeout} s"
+            conn.rollback()
+            time.sleep(0.05)
+
+
+def test_reports_on_a_real_hot_standby(databases: IsolatedDatabases) -> None:
+    """PostgreSQL streaming replication (``.ci/pg-standby`` makes the standby CI uses)."""
+    if databases.backend != "postgresql" or not STANDBY:
+        pytest.skip("needs DOCFRAME_TEST_PG_STANDBY: a hot standby of the PostgreSQL under test (.ci/pg-standby)")
+    primary_url = make_url(databases.new())
+    standby = make_url(STANDBY)
+    standby_url = primary_url.set(host=standby.host, port=standby.port, database=standby.database)
+    site = Site(primary_url.render_as_string(hide_password=False), REPO_ROOT,
+                replica_urls=[standby_url.render_as_string(hide_password=False)])
+    try:
+        site.migrate()
+        _customers(site, "Streamed One", "Streamed Two")
+        _replayed(site, site.replicas.engines[0])
+        with site.report_session() as s:
+            assert s.conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar() is True
+            assert sorted(s.get_list("Customer", pluck="name")) == ["Streamed One", "Streamed Two"]
+            with pytest.raises(ReadOnlyError):
+                s.insert("Customer", customer_name="Streamed Three")
+            with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):  # the server's own refusal
+                s.conn.execute(site.table("Customer").delete())
+        _customers(site, "Streamed Three")
+        _replayed(site, site.replicas.engines[0])
+        ensure_administrator(site, "admin pw")
+        with site.session() as s:
+            token = "token {}:{}".format(*generate_api_key(s, "Administrator"))
+        r = create_app(site, APP_CONFIG).test_client().get(RUN, query_string=REPORT, headers={"Authorization": token})
+        assert r.get_json()["message"]["result"] == [{"customer_group": "Default Customer Group", "customers": 3}]
+    finally:
+        site.dispose()
