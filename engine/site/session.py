@@ -21,14 +21,17 @@ from engine.documents import batch, lifecycle
 from engine.documents.document import Document, DocumentSession
 from engine.documents.hooks import HookRegistry
 from engine.documents.rename import rename_doc
-from engine.errors import DoesNotExistError, InvalidValueError
+from engine.errors import DoesNotExistError, InvalidValueError, ReadOnlyError
 from engine.metadata.doctype import DocType
 from engine.rules import permissions, query
 from engine.rules.validation import apply_defaults
 from engine.site.doc_cache import DocumentCache
 from engine.storage.rawselect import RawSelect
 from engine.storage.store import Store
-from engine.storage.unit import SharedValues
+from engine.storage.unit import READ_ONLY, SharedValues
+
+_DONE = {"insert": "inserted", "save": "saved", "update_after_submit": "updated", "submit": "submitted",
+         "cancel": "cancelled", "delete": "deleted"}
 
 
 class Session(DocumentSession):
@@ -97,6 +100,9 @@ class Session(DocumentSession):
         whole transaction, and the document was restored, so running it again is
         safe. Not inside an outer ``atomic()``: that block has to be retried whole.
         """
+        if self.read_only:
+            what = f"{doc.meta.name} {doc.name!r}" if doc.name else f"A new {doc.meta.name}"
+            raise ReadOnlyError(f"{what} cannot be {_DONE.get(op, op)}: {READ_ONLY}")
         with self._permitted(doc.meta.name, permissions.OPERATION_ACTIONS[op], doc):
             self._run_lifecycle(op, doc)
 

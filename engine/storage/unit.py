@@ -26,6 +26,9 @@ from engine.storage.db import begin_write, reading
 from engine.storage.store import Store
 from engine.storage.writes import WRITTEN, take_written
 
+READ_ONLY = ("a report's session only reads (from a read replica when the site has one) and cannot write: "
+             "write through site.session() instead")
+
 
 class Flags(dict):
     """Switches of a unit of work or a document (``flags.importing``...); missing ones are None."""
@@ -118,8 +121,7 @@ class UnitOfWork:
                 self._depth -= 1
             return
         if self.read_only:
-            raise ReadOnlyError(f"A report's session only reads (a read replica, when the site has one) and "
-                                f"cannot write, as user {self.user!r} or anyone: write through site.session()")
+            raise ReadOnlyError(READ_ONLY)
         conn = self.conn
         if conn.in_transaction():
             conn.rollback()

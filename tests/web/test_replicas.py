@@ -120,7 +120,8 @@ def test_a_report_session_cannot_write_with_or_without_replicas(fresh: Pair, dat
         r = fresh.client.get(RUN, query_string={"report_name": report.name})
     finally:
         del fresh.primary.hooks.reports[report.name]
-    assert r.status_code == 417 and "only reads" in r.get_json()["exception"]
+    assert r.status_code == 417
+    assert "A new Customer cannot be inserted: a report's session only reads" in r.get_json()["exception"]
     for site in (fresh.primary, fresh.replica):
         with site.session() as s:
             assert not s.exists("Customer", "Written By A Report")
@@ -128,6 +129,8 @@ def test_a_report_session_cannot_write_with_or_without_replicas(fresh: Pair, dat
         assert s.conn.engine is fresh.replica.engine
         with pytest.raises(ReadOnlyError, match="only reads"):
             s.insert("Customer", customer_name="Written By A Report")
+        with pytest.raises(ReadOnlyError, match="only reads"), s.atomic():  # a hook's own transaction, too
+            pass
 
 
 def test_a_report_never_takes_documents_from_or_leaves_them_in_the_document_cache(fresh: Pair) -> None:
