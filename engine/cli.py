@@ -459,6 +459,93 @@ def jobs_(cfg: Config, limit: int) -> None:
         click.echo(f"{job.name}  {job.reference_doctype:<16} {job.file_name:<24} {job.owner:<20} {state}")
 
 
+@docframe.command("report")
+@click.argument("report_name", required=False, metavar="[REPORT]")
+@click.option("--filter", "filters", multiple=True, metavar="NAME=VALUE", help="A filter of the report (repeat).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "xlsx"]), default="text", show_default=True,
+              help="text: a table on the terminal.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (csv: default the terminal; xlsx: default <report>.xlsx here).")
+@click.option("--user", "as_user", default=auth.ADMINISTRATOR, show_default=True, metavar="USER",
+              help="Run as this user: their permissions and record rules decide what it counts.")
+@click.pass_obj
+def report_(cfg: Config, report_name: str | None, filters: tuple[str, ...], fmt: str, output: Path | None,
+            as_user: str) -> None:
+    """Run an app REPORT (its name or URL slug) and print or write its rows; without one, list the reports.
+
+    As on the desk's report page: it reads a read replica when the site has one
+    (DOCFRAME_REPLICA_URLS), and a bad filter value is an error naming the filter.
+    """
+    from engine.documents.reports import find_report
+    from engine.site import spreadsheet
+
+    site = cfg.site()
+    try:
+        with site.session(as_user) as primary:
+            if report_name is None:
+                _echo_reports(site.hooks.reports.values())
+                return
+            found = find_report(primary, site.hooks.reports, report_name)
+            values: dict[str, str] = {}
+            for item in filters:
+                key, sep, value = item.partition("=")
+                if not sep:
+                    raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--filter")
+                values[key.strip()] = value
+            known = {f.name for f in found.filters}
+            unknown = sorted(set(values) - known)
+            if unknown:
+                raise click.BadParameter(f"report {found.name!r} has no filter {', '.join(map(repr, unknown))}; its "
+                                         f"filters are: {', '.join(sorted(known)) or 'none'}", param_hint="--filter")
+            with site.report_session(as_user, primary=primary) as session:
+                result = found.run(session, values)
+    finally:
+        site.dispose()
+    if fmt == "text" and output is None:
+        click.echo(_text_table(result))
+        if result.message:
+            click.echo(result.message)
+        return
+    if fmt == "text":
+        fmt = "csv"
+    body, _ = spreadsheet.report_table(result, fmt, found.name)
+    if output is None and fmt == "csv":
+        click.echo(body.decode("utf-8"), nl=False)
+        return
+    target = output or Path(f"{found.name.lower().replace(' ', '-')}.{fmt}")
+    target.write_bytes(body)
+    click.echo(f"Wrote {len(result.rows)} row(s) of {found.name} to {target}.")
+
+
+def _echo_reports(reports: Any) -> None:
+    listed = sorted(reports, key=lambda r: r.name)
+    if not listed:
+        click.echo("This app has no reports.")
+    for r in listed:
+        filters = ", ".join(f.name for f in r.filters)
+        click.echo(f"{r.name:<32} on {r.ref_doctype:<16} filters: {filters or '-'}")
+
+
+def _text_table(result: Any) -> str:
+    """The rows as aligned columns under their labels; numbers right-aligned."""
+    from engine.site.spreadsheet import text
+
+    numeric = {key for key, _, fieldtype in result.columns if fieldtype in ("Int", "Float", "Currency", "Percent")}
+    header = [label for _, label, _ in result.columns]
+    cells = [[text(row.get(key)) for key, _, _ in result.columns] for row in result.rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
+    keys = [key for key, _, _ in result.columns]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if k in numeric else v.ljust(w)
+                         for v, w, k in zip(values, widths, keys, strict=True)).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    return "\n".join(out)
+
+
 @docframe.command()
 @click.argument("doctype")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)

@@ -28,9 +28,11 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from engine.documents import marks
-from engine.errors import FieldError, HookError, MandatoryError, ValidationError
+from engine.errors import DoesNotExistError, FieldError, HookError, MandatoryError, PermissionError, ValidationError
 from engine.metadata.doctype import Field, default_label
 from engine.metadata.fieldtypes import FIELD_TYPES
+from engine.rules.permissions import has_permission
+from engine.storage.unit import UnitOfWork
 
 F = TypeVar("F", bound=Callable[..., Any])
 MARKER = "__docframe_report__"
@@ -89,6 +91,26 @@ class Report:
         if errors:
             raise ValidationError.from_errors(errors)
         return out
+
+
+def find_report(session: UnitOfWork, reports: Mapping[str, Report], name: str) -> Report:
+    """The report called ``name``, or whose URL slug it is (``customers-by-group``).
+
+    DoesNotExistError (404) for none; PermissionError (403) when the session's user lacks
+    the ``report`` permission on its ``ref_doctype``.
+    """
+    found = reports.get(name) or next((r for r in reports.values() if report_slug(r.name) == name), None)
+    if found is None:
+        raise DoesNotExistError(f"Report {name!r} not found; the reports are: {', '.join(sorted(reports)) or 'none'}")
+    if not has_permission(session, found.ref_doctype, "report"):
+        raise PermissionError(f"User {session.user!r} has no permission to see the report {found.name!r}: "
+                              f"it needs the report permission on {found.ref_doctype}")
+    return found
+
+
+def report_slug(name: str) -> str:
+    """'Customers by Group' -> 'customers-by-group' (the report's URL)."""
+    return name.lower().replace(" ", "-")
 
 
 def report(name: str, *, ref_doctype: str, filters: Sequence[Mapping[str, Any]] = ()) -> Callable[[F], F]:

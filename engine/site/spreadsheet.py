@@ -11,6 +11,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from engine.documents.reports import ReportResult
+
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -43,3 +45,9 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, title:
     writer.writerow(header)
     writer.writerows([text(v) for v in row] for row in rows)
     return out_text.getvalue().encode("utf-8"), FORMATS["csv"]
+
+
+def report_table(result: ReportResult, fmt: str, title: str) -> tuple[bytes, str]:
+    """A report's columns (their labels) and rows as CSV or XLSX: (body, content type)."""
+    return table([label for _, label, _ in result.columns],
+                 ([row.get(key) for key, _, _ in result.columns] for row in result.rows), fmt, title)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from engine.documents.reports import ReportResult
+from engine.documents.reports import ReportResult, find_report
 from engine.errors import ValidationError
 from engine.web.client_methods import json_arg, text_arg
 from engine.web.context import current_site, db_session, report_session
@@ -23,7 +23,7 @@ from engine.web.ui import report_view
 
 
 def run(args: dict[str, Any]) -> dict[str, Any]:
-    report = report_view.find(db_session(), current_site().hooks.reports, text_arg(args, "report_name"))
+    report = find_report(db_session(), current_site().hooks.reports, text_arg(args, "report_name"))
     filters = json_arg(args.get("filters"), "filters")
     if filters in (None, ""):
         filters = {}

@@ -16,12 +16,11 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from engine.documents.reports import Report, ReportResult
-from engine.errors import DoesNotExistError, FieldError, PermissionError, ValidationError
+from engine.documents.reports import Report, ReportResult, report_slug
+from engine.errors import FieldError, PermissionError, ValidationError
 from engine.rules.permissions import has_permission
 from engine.site import spreadsheet
 from engine.site.session import Session
-from engine.web.ui.desk import slug
 from engine.web.ui.form_view import FieldView, display_value
 
 
@@ -33,17 +32,6 @@ def plotly_js() -> Path:
 
 def readable_reports(session: Session, reports: dict[str, Report]) -> list[Report]:
     return [r for _, r in sorted(reports.items()) if has_permission(session, r.ref_doctype, "report")]
-
-
-def find(session: Session, reports: dict[str, Report], name: str) -> Report:
-    """The report called ``name``, or whose URL slug it is; 404 if none, 403 without ``report`` permission."""
-    r = reports.get(name) or next((r for r in reports.values() if slug(r.name) == name), None)
-    if r is None:
-        raise DoesNotExistError(f"Report {name!r} not found")
-    if not has_permission(session, r.ref_doctype, "report"):
-        raise PermissionError(f"User {session.user!r} has no permission to see the report {r.name!r}: "
-                              f"it needs the report permission on {r.ref_doctype}")
-    return r
 
 
 @dataclass
@@ -70,7 +58,7 @@ def build(session: Session, report: Report, args: MultiDict[str, str]) -> Report
     filters = [FieldView(f, f.name, display_value(f, args.get(f.name, f.default)), errors.get(f.name),
                          link_doctype=f.options if f.type == "Link" and isinstance(f.options, str) else None)
                for f in report.filters]
-    page = ReportPage(report, f"/app/report/{slug(report.name)}", filters, result, error,
+    page = ReportPage(report, f"/app/report/{report_slug(report.name)}", filters, result, error,
                       _figure(result) if result is not None else "", has_permission(session, report.ref_doctype,
                                                                                    "export"),
                       "&".join(f"{k}={v}" for k, v in args.items(multi=True) if k != "format"))
@@ -103,8 +91,5 @@ def export(session: Session, report: Report, args: MultiDict[str, str], fmt: str
     """(body, content type, file name) of the report's rows as CSV or XLSX."""
     if not has_permission(session, report.ref_doctype, "export"):
         raise PermissionError(f"User {session.user!r} has no permission to export {report.ref_doctype}")
-    result = report.run(session, args)
-    body, content_type = spreadsheet.table([label for _, label, _ in result.columns],
-                                           ([row.get(key) for key, _, _ in result.columns] for row in result.rows),
-                                           fmt, report.name)
-    return body, content_type, f"{slug(report.name)}.{fmt}"
+    body, content_type = spreadsheet.report_table(report.run(session, args), fmt, report.name)
+    return body, content_type, f"{report_slug(report.name)}.{fmt}"

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from engine.documents.document import Document
+from engine.documents.reports import find_report
 from engine.errors import (
     AuthenticationError,
     DocframeError,
@@ -344,7 +345,7 @@ def printview() -> ResponseReturnValue:
 @bp.route("/app/report/<report_slug>")
 def report_page(report_slug: str) -> ResponseReturnValue:
     session = db_session()
-    report = report_view.find(session, current_site().hooks.reports, report_slug)
+    report = find_report(session, current_site().hooks.reports, report_slug)
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
         body, content_type, filename = report_view.export(report_session(), report, request.args, fmt)
