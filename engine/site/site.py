@@ -28,6 +28,7 @@ from engine.site.token_cache import VerifiedSecrets, make_token_cache
 from engine.storage import sync
 from engine.storage.replicas import parse_urls
 from engine.storage.store import Store
+from engine.storage.unit import SharedValues
 
 
 class Site(Store):
@@ -70,8 +71,11 @@ class Site(Store):
         ``conn``: a connection for the session to use (and close), e.g. the one a web
         request checked its credentials on.
         """
-        shared_auth = self.token_cache if self.token_cache.epoch_source is not None else None
-        return Session(self, self.hooks, user, flags, conn, self.doc_cache, shared_auth)
+        return Session(self, self.hooks, user, flags, conn, self.doc_cache, self._shared_auth())
+
+    def _shared_auth(self) -> SharedValues | None:
+        """The token cache, as the values about users sessions share, when it has an auth epoch (Redis)."""
+        return self.token_cache if self.token_cache.epoch_source is not None else None
 
     def report_session(self, user: str = "Administrator", *, primary: Session | None = None,
                        **flags: Any) -> Session:
@@ -85,8 +89,7 @@ class Site(Store):
         cache: a lagging read must not be kept as current.
         """
         if not self.replicas:
-            shared_auth = self.token_cache if self.token_cache.epoch_source is not None else None
-            session = Session(self, self.hooks, user, flags, None, self.doc_cache, shared_auth, self.engine)
+            session = Session(self, self.hooks, user, flags, None, self.doc_cache, self._shared_auth(), self.engine)
             if primary is not None:
                 permissions.carry_user_context(primary, session)
             return session
