@@ -24,6 +24,7 @@ from flask import Request, Response, after_this_request, current_app, request
 
 from engine.errors import AuthenticationError
 from engine.site import auth as engine_auth
+from engine.site.auth import PasswordLogin
 from engine.site.site import Site
 from engine.web import ratelimit, sessions
 
@@ -133,8 +134,8 @@ def authenticate(site: Site, req: Request, conn: Callable[[], sa.Connection]) ->
     return session.user
 
 
-def login(site: Site, usr: str, pwd: str) -> str:
-    """Check a password (rate-limited) and start a server-side session; returns the user's name.
+def login(site: Site, usr: str, pwd: str) -> PasswordLogin:
+    """Check a password (rate-limited) and start a server-side session; returns the user's name and full name.
 
     The client's previous session, if it sent one, ends: a login never reuses a token.
     """
@@ -159,7 +160,7 @@ def login(site: Site, usr: str, pwd: str) -> str:
     token = sessions.start(site, result, _lifetime(), ip=request.remote_addr,
                            user_agent=request.user_agent.string)
     _set_cookies(token, result.user, result.full_name)
-    return result.user
+    return result
 
 
 def logout(site: Site) -> None:

@@ -50,10 +50,9 @@ def login(args: dict[str, Any]) -> Reply:
     usr, pwd = args.get("usr"), args.get("pwd")
     if not isinstance(usr, str) or not isinstance(pwd, str) or not usr or not pwd:
         raise AuthenticationError("Incomplete login details: send usr and pwd")
-    user = auth.login(current_site(), usr, pwd)
-    set_user(user)
-    full_name = db_session().get_value("User", user, "full_name") or user
-    return Reply({"message": "Logged In", "home_page": "/app", "full_name": full_name})
+    result = auth.login(current_site(), usr, pwd)
+    set_user(result.user)
+    return Reply({"message": "Logged In", "home_page": "/app", "full_name": result.full_name or result.user})
 
 
 def logout(args: dict[str, Any]) -> Reply:

@@ -102,6 +102,21 @@ def test_login_of_another_user_and_disabled_user(web: WebEnv) -> None:
     assert client.get("/api/method/frappe.auth.get_logged_user").status_code == 401
 
 
+def test_a_user_who_may_not_read_users_logs_in(web: WebEnv) -> None:
+    """A Sales User has no permission on User; logging in still answers Frappe's 200 with the full name."""
+    with web.site.session() as s:
+        s.insert("User", name="rep@example.com", email="rep@example.com", full_name="Rep Smith",
+                 roles=[{"role": "Sales User"}])
+        set_password(s, "rep@example.com", "rep-pass-1")
+    client = web.anon()
+    r = client.post("/api/method/login", data={"usr": "rep@example.com", "pwd": "rep-pass-1"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json() == {"message": "Logged In", "home_page": "/app", "full_name": "Rep Smith"}
+    assert client.get("/api/method/frappe.auth.get_logged_user").get_json() == {"message": "rep@example.com"}
+    v2 = web.anon().post("/api/v2/method/login", json={"usr": "rep@example.com", "pwd": "rep-pass-1"})
+    assert v2.status_code == 200 and v2.get_json()["full_name"] == "Rep Smith"
+
+
 def test_token_and_basic_auth(web: WebEnv) -> None:
     anon = web.anon()
     r = anon.get("/api/method/frappe.auth.get_logged_user", headers=_token(web.api_key, web.api_secret))

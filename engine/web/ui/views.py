@@ -67,7 +67,7 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         usr = request.form.get("usr", "")
         try:
-            user = auth.login(current_site(), usr, request.form.get("pwd", ""))
+            user = auth.login(current_site(), usr, request.form.get("pwd", "")).user
         except DocframeError as exc:  # wrong password, disabled user, rate limit
             error = exc.message
         else:
