@@ -97,6 +97,12 @@ def database_error(exc: sa.exc.SQLAlchemyError) -> Response:
     return error_response(500, "Exception", "Internal server error (database)")
 
 
+def too_deep(exc: RecursionError) -> Response:
+    """JSON (or filters) nested thousands of levels deep: the caller's input, not a server fault."""
+    return error_response(417, "ValidationError", "The request is nested too deeply: JSON arguments, filters and "
+                                                  "documents may nest a few hundred levels at most")
+
+
 def unexpected_error(exc: Exception) -> Response:
     log.exception("unexpected error")
     return error_response(500, "Exception", "Internal server error")
@@ -106,4 +112,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(DocframeError, docframe_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(sa.exc.SQLAlchemyError, database_error)
+    app.register_error_handler(RecursionError, too_deep)
     app.register_error_handler(Exception, unexpected_error)

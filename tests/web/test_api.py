@@ -412,3 +412,19 @@ def test_create_accepts_a_data_envelope_and_form_fields(web: WebEnv) -> None:
     assert r.status_code == 200 and r.get_json()["data"]["buying"] == 1
     r = web.client.post("/api/resource/Price%20List", data={"price_list_name": "Plain Form"})
     assert r.status_code == 200 and r.get_json()["data"]["name"] == "Plain Form"
+
+
+def test_json_nested_thousands_deep_is_a_417_not_a_server_error(web: WebEnv) -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    cases = [
+        web.anon().post("/api/method/login", data=deep, content_type="application/json"),
+        web.client.get("/api/resource/Customer", query_string={"fields": deep}),
+        web.client.get("/api/resource/Customer", query_string={"filters": deep}),
+        web.client.post("/api/method/frappe.client.insert", data={"doc": "{\"a\": " + deep + "}"}),
+        web.client.post("/api/resource/Customer", data="{\"a\": " + deep + "}", content_type="application/json"),
+    ]
+    for r in cases:
+        assert r.status_code == 417, r.get_data(as_text=True)[:200]
+        assert "nested too deeply" in r.get_json()["exception"]
+    v2 = web.client.post("/api/v2/document/Customer", data="{\"a\": " + deep + "}", content_type="application/json")
+    assert v2.status_code == 417 and "nested too deeply" in v2.get_json()["errors"][0]["message"]
