@@ -143,10 +143,10 @@ def base_type(annotation: Any) -> Any:
 
 
 def _coerce(value: Any, kind: Any) -> Any:
-    if value is None or not isinstance(value, str):
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        return value
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return _coerce_json_value(value, kind)
     text = value.strip()
     if kind is bool:
         if text.lower() in ("1", "true", "yes", "on"):
@@ -165,6 +165,28 @@ def _coerce(value: Any, kind: Any) -> Any:
         if not isinstance(parsed, kind):
             raise ValueError(f"expected a JSON {kind.__name__}")
         return parsed
+    return value
+
+
+_JSON_NAMES = {bool: "true or false", int: "a whole number", float: "a number", list: "a list", dict: "an object"}
+
+
+def _coerce_json_value(value: Any, kind: Any) -> Any:
+    """A value that came as JSON (a number, true/false, a list, an object) for a parameter of type ``kind``."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is str and number:
+        return str(value)
+    if kind is float and number:
+        return float(value)
+    if kind is int and number and float(value).is_integer():
+        return int(value)
+    if kind is bool and (isinstance(value, bool) or value in (0, 1)):
+        return bool(value)
+    if kind in (list, dict) and isinstance(value, kind):
+        return value
+    if kind in (str, int, float, bool, list, dict, dt.date):
+        expected = "text" if kind is str else "a date (YYYY-MM-DD)" if kind is dt.date else _JSON_NAMES[kind]
+        raise ValueError(f"expected {expected}, not {type(value).__name__} {value!r:.40}")
     return value
 
 

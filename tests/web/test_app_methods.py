@@ -67,6 +67,18 @@ def test_defaults_method_coerces_a_date_and_reports_bad_arguments(web: WebEnv) -
     assert body["exc_type"] == "ValidationError"
     assert body["errors"][0]["field"] == "posting_date" and "must be date" in body["errors"][0]["message"]
 
+    for bad in (5, [1], {"a": 1}, True):  # JSON values of the wrong kind: a 417 naming the argument, never a 500
+        r = web.client.post(M + "hooks.customer.get_defaults", json={"customer": "Acme", "posting_date": bad})
+        assert r.status_code == 417, r.get_json()
+        assert r.get_json()["errors"][0]["field"] == "posting_date"
+        assert "must be date: expected a date (YYYY-MM-DD)" in r.get_json()["errors"][0]["message"]
+    r = web.client.post(M + "hooks.customer.get_credit_limit", json={"customer": "Acme", "company": ["Alpha"]})
+    assert r.status_code == 417
+    assert "argument 'company' must be str: expected text, not list" in r.get_data(as_text=True)
+    r = web.client.post(M + "hooks.customer.get_credit_limit", json={"customer": "Acme", "company": 5})
+    as_text = web.client.get(M + "hooks.customer.get_credit_limit", query_string={"customer": "Acme", "company": "5"})
+    assert r.status_code == 200 and r.get_json() == as_text.get_json()  # a JSON number is its text, as in a query
+
     r = web.client.get(M + "hooks.customer.get_defaults", query_string={"company": "Alpha", "colour": "red"})
     assert r.status_code == 417
     fields = {e["field"]: e["message"] for e in r.get_json()["errors"]}
