@@ -253,14 +253,39 @@ class Document:
         return self._session
 
     def insert(self) -> Document:
-        self._bound().run_lifecycle("insert", self)
+        """Insert a new document; with docstatus 1, as Frappe's insert, a submittable one is
+        inserted and submitted, in one transaction (on failure it is left as it was given)."""
+        session = self._bound()
+        if sent_docstatus(self) != 1 or not self.meta.is_submittable:
+            session.run_lifecycle("insert", self)
+            return self
+        pristine = self.copy()
+        try:
+            with session.atomic():
+                self.docstatus = 0
+                session.run_lifecycle("insert", self)
+                session.run_lifecycle("submit", self)
+        except BaseException:
+            self.restore_from(pristine, None)
+            raise
         return self
 
     def save(self) -> Document:
-        """Insert a new document, or save changes (to allowed fields once submitted)."""
+        """Insert a new document, or save changes (to allowed fields once submitted).
+
+        As Frappe's save, the docstatus the caller set decides: 1 on a draft submits it
+        (with the changes), 2 on a submitted document cancels it.
+        """
         if self.is_new():
             return self.insert()
-        op = "update_after_submit" if (self._before and self._before.docstatus == 1) else "save"
+        before = self._before.docstatus if self._before else 0
+        sent = sent_docstatus(self)
+        if before == 0 and sent == 1:
+            op = "submit"
+        elif before == 1:
+            op = "cancel" if sent == 2 else "update_after_submit"
+        else:
+            op = "save"
         self._bound().run_lifecycle(op, self)
         return self
 
@@ -279,3 +304,11 @@ class Document:
         fresh = self._bound().get_doc(self.doctype, self.name)
         self.restore_from(fresh, fresh._before)
         return self
+
+
+def sent_docstatus(doc: Document) -> Any:
+    """The docstatus as set on ``doc``, a number also when a form sent it as text."""
+    value = doc.get("docstatus")
+    if isinstance(value, str) and value.strip() in ("0", "1", "2"):
+        return int(value)
+    return value

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine.documents import versions, writer
+from engine.documents.document import sent_docstatus
 from engine.documents.hookspecs import HOOK_NAMES
 from engine.errors import (
     DocstatusTransitionError,
@@ -68,9 +69,8 @@ def _check_new(doc: Document, ctx: DocumentSession) -> None:
 
 def _docstatus(doc: Document) -> Any:
     """The document's docstatus, as a number when a form sent it as text."""
-    value = doc.get("docstatus")
-    if isinstance(value, str) and value.strip() in ("0", "1", "2"):
-        value = int(value)
+    value = sent_docstatus(doc)
+    if value != doc.get("docstatus"):
         doc.docstatus = value
     return value
 
@@ -134,6 +134,12 @@ def _check_cancellable(doc: Document, ctx: DocumentSession) -> None:
             f"{doc.doctype} {doc.name!r}: cancelling saves no other changes; save or undo the changes to "
             f"{', '.join(changed.values())} first"
         )
+    # The values sent (a whole document, as text, from a client's save with docstatus 2) equal
+    # the stored ones, which cancelling writes back as they are; the ``modified`` sent still
+    # decides whether the caller's copy is stale.
+    sent_modified = doc._data.get("modified")
+    doc.restore_from(before.copy(), before)
+    doc._data["modified"] = sent_modified if sent_modified is not None else before.get("modified")
     _set_docstatus(doc, 2)
 
 

@@ -115,6 +115,10 @@ def invoke(name: str, args: dict[str, Any]) -> Any:
         return app_method.call(session, args)
 
 
+# Frappe's whitelisted methods of every Document: /api/v2/document/<DocType>/<name>/method/submit
+DOCUMENT_METHODS = ("submit", "cancel")
+
+
 def invoke_doc_method(doctype: str, name: str, method: str, args: dict[str, Any]) -> tuple[Any, Document]:
     """Run a document method (``@whitelist`` with ``doc, ctx``); its result and the document after it.
 
@@ -125,6 +129,13 @@ def invoke_doc_method(doctype: str, name: str, method: str, args: dict[str, Any]
     session = db_session()
     meta = current_site().get_meta(doctype)
     found = current_site().hooks.doc_methods.get((meta.name, method.strip("/")))
+    if found is None and method.strip("/") in DOCUMENT_METHODS:
+        if request.method == "GET":
+            raise PermissionError(f"Not permitted: {method!r} changes the document; use POST")
+        with session.atomic():
+            doc = session.get_doc(meta.name, name)
+            getattr(doc, method.strip("/"))()  # the lifecycle checks the submit or cancel permission
+            return None, doc
     if found is None:
         raise DoesNotExistError(f"DocType {meta.name!r} has no method {method!r}")
     _allowed(f"{meta.name}.{found.name}", found.http_methods, found.allow_guest)

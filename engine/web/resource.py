@@ -6,6 +6,9 @@
 - GET one -> ``{"data": {...}}`` with child tables as lists of rows
 - PUT: only the given fields change; a stale ``modified`` is a 409 -> ``{"data": {...}}``
 - DELETE -> ``{"message": "ok"}`` (HTTP 202, as Frappe)
+- POST one (or GET one) with ``run_method``: a document method -> ``{"data": result}``
+
+A trailing slash after the ID is accepted, as Frappe's rule has one.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from engine.documents.document import Document
+from engine.errors import ValidationError
 from engine.web.context import db_session, require_user
-from engine.web.jsonio import document_body
+from engine.web.jsonio import document_body, request_args
+from engine.web.method import invoke_doc_method
 
 bp = Blueprint("resource", __name__)
 
@@ -71,20 +76,44 @@ def create(doctype: str) -> ResponseReturnValue:
     return jsonify({"data": doc.as_dict()})
 
 
+def _name(name: str) -> str:
+    """The document's ID from the path: Frappe's rule ends in a slash, which clients may send."""
+    return name[:-1] if name.endswith("/") else name
+
+
 @bp.route("/api/resource/<doctype>/<path:name>", methods=["GET"])
 def get_doc(doctype: str, name: str) -> ResponseReturnValue:
     require_user()
-    return jsonify({"data": db_session().get_doc(doctype, name).as_dict()})
+    if "run_method" in request.args:  # Frappe's older form of a document method call
+        return run_doc_method(doctype, name)
+    return jsonify({"data": db_session().get_doc(doctype, _name(name)).as_dict()})
+
+
+@bp.route("/api/resource/<doctype>/<path:name>", methods=["POST"])
+def run_doc_method(doctype: str, name: str) -> ResponseReturnValue:
+    """Frappe v1's document method call: ``run_method=<method>`` and its arguments -> ``{"data": result}``.
+
+    GET needs read permission on the document, POST write permission (submit and cancel:
+    their own), as :func:`engine.web.method.invoke_doc_method`.
+    """
+    require_user()
+    args = request_args(request)
+    method = args.pop("run_method", None)
+    if not isinstance(method, str) or not method:
+        raise ValidationError(f"POST /api/resource/{doctype}/<name> calls a document method: send run_method "
+                              f"(to change the document, use PUT)")
+    result, _ = invoke_doc_method(doctype, _name(name), method, args)
+    return jsonify({"data": result})
 
 
 @bp.route("/api/resource/<doctype>/<path:name>", methods=["PUT"])
 def update(doctype: str, name: str) -> ResponseReturnValue:
     require_user()
-    return jsonify({"data": update_from_request(doctype, name).as_dict()})
+    return jsonify({"data": update_from_request(doctype, _name(name)).as_dict()})
 
 
 @bp.route("/api/resource/<doctype>/<path:name>", methods=["DELETE"])
 def delete(doctype: str, name: str) -> ResponseReturnValue:
     require_user()
-    db_session().delete_doc(doctype, name)
+    db_session().delete_doc(doctype, _name(name))
     return jsonify({"message": "ok"}), 202

@@ -97,12 +97,38 @@ def test_illegal_transitions(session, invoice):
     with pytest.raises(DocstatusTransitionError):
         invoice.cancel()
     with pytest.raises(DocstatusTransitionError, match="a new document must be a draft"):
-        session.insert("Test Invoice", customer="Acme", docstatus=1)
-    with pytest.raises(DocstatusTransitionError, match="use submit"):
+        session.insert("Test Invoice", customer="Acme", docstatus=2)
+    with pytest.raises(DocstatusTransitionError, match="a new document must be a draft"):
+        session.insert("Test Customer", customer_name="Not Submittable", docstatus=1)
+    with pytest.raises(DocstatusTransitionError, match="use submit"):  # 0 -> 2
         session.get_doc("Test Invoice", session.insert("Test Invoice", customer="Acme").name).update(
-            {"docstatus": 1}).save()
+            {"docstatus": 2}).save()
+    submitted = session.insert("Test Invoice", customer="Acme").submit()
+    with pytest.raises(DocstatusTransitionError, match="use cancel"):  # 1 -> 0
+        session.get_doc("Test Invoice", submitted.name).update({"docstatus": 0}).save()
     with pytest.raises(DocstatusTransitionError, match="not submittable"):
         session.get_doc("Test Customer", "Acme").submit()
+
+
+def test_the_docstatus_a_caller_sets_submits_or_cancels_as_in_frappe(site, session, invoice):
+    """Frappe's save() with docstatus 1 submits a draft, with 2 cancels; insert() with 1 inserts and submits."""
+    doc = session.get_doc("Test Invoice", invoice.name)
+    doc.update({"docstatus": "1", "remarks": "submitted with this change"})  # as a form sends it
+    doc.save()
+    loaded = session.get_doc("Test Invoice", invoice.name)
+    assert loaded.docstatus == 1 and loaded.remarks == "submitted with this change"
+    assert _stored_status(site, "Test Invoice Item", parent=invoice.name) == [1, 1]
+    loaded.update({"docstatus": 2}).save()
+    assert _stored_status(site, "Test Invoice", name=invoice.name) == [2]
+    new = session.insert("Test Invoice", customer="Acme", total="1", docstatus=1, items=[{"item": "x", "amount": 1}])
+    assert new.docstatus == 1 and _stored_status(site, "Test Invoice", name=new.name) == [1]
+    assert _stored_status(site, "Test Invoice Item", parent=new.name) == [1]
+    before = session.get_count("Test Invoice")
+    bad = session.new_doc("Test Invoice", customer="Acme", total="lots", docstatus=1)
+    with pytest.raises(Exception, match="Total 'lots'"):
+        bad.insert()
+    assert session.get_count("Test Invoice") == before  # all or nothing
+    assert bad.is_new() and bad.docstatus == 1  # left as it was given
 
 
 def test_cancel_saves_no_other_changes(session, invoice):
@@ -162,3 +188,21 @@ def test_an_existing_link_to_a_since_cancelled_document_is_kept(session, invoice
     note.append("links", {"link_doctype": "Test Invoice", "link_name": invoice.name})
     with pytest.raises(LinkValidationError, match="row 2 of Links"):
         note.save()
+
+
+def test_an_insert_with_docstatus_1_whose_submit_fails_writes_nothing(session, invoice, register_hook):
+    from engine import hookimpl
+    from engine.errors import ValidationError
+
+    class RefuseSubmit:
+        @hookimpl
+        def before_submit(self, doc, ctx):
+            raise ValidationError("not today")
+
+    register_hook("Test Invoice", RefuseSubmit())
+    before = session.get_count("Test Invoice")
+    doc = session.new_doc("Test Invoice", customer="Acme", total="1", docstatus=1)
+    with pytest.raises(ValidationError, match="not today"):
+        doc.insert()
+    assert session.get_count("Test Invoice") == before  # the insert went back with the submit
+    assert doc.is_new() and doc.docstatus == 1 and not doc.name

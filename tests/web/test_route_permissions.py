@@ -324,6 +324,9 @@ def _cases(walk: Walk) -> Iterator[Case]:
         kwargs = {"query_string": args} if verb == "GET" else {"json": args}
         yield Case(f"doc method {method}", verb, f"/api/v2/document/{_q(dt)}/Acme/method/{method}",
                    ("perm", dt, action, "Acme"), kwargs)
+        v1 = {"query_string": {**args, "run_method": method}} if verb == "GET" else {
+            "json": {**args, "run_method": method}}
+        yield Case(f"v1 run_method {method}", verb, f"/api/resource/{_q(dt)}/Acme", ("perm", dt, action, "Acme"), v1)
 
 
 def _caller(web: WebEnv, caller: str) -> tuple[str, dict[str, str]]:
