@@ -537,6 +537,9 @@ def normalize_filters(filters: Any, doctype: str) -> list[tuple[str | None, str,
         if not isinstance(item, (list, tuple)) or not 2 <= len(item) <= 5:
             raise _fail(doctype, f"invalid filter {item!r}: use [field, operator, value]", None, item)
         if len(item) == 2:
+            if isinstance(item[1], str) and _norm_op(item[1]) in OPERATORS:
+                raise _fail(doctype, f"filter {list(item)!r} has an operator and no value: use "
+                                     f"[field, operator, value]", item[0] if isinstance(item[0], str) else None, item)
             out.append((None, item[0], "=", item[1]))
         elif len(item) == 3:
             out.append((None, item[0], _norm_op(item[1]), item[2]))

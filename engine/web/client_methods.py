@@ -138,7 +138,7 @@ def get_list(args: dict[str, Any]) -> list[Any]:
     rows = db_session().get_list(
         doctype, fields=fields, filters=filters,
         or_filters=_filters(args.get("or_filters"), "or_filters"), order_by=args.get("order_by") or None,
-        limit=page_length, offset=args.get("limit_start") or 0,
+        group_by=args.get("group_by") or None, limit=page_length, offset=args.get("limit_start") or 0,
     )
     if not _flag(args.get("as_dict"), True):
         return [list(row.values()) for row in rows]

@@ -10,6 +10,7 @@ A trailing slash after the name is accepted, and so is Frappe's legacy form: GET
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from engine.documents.document import Document
 from engine.errors import AuthenticationError, DoesNotExistError, PermissionError
 from engine.web import auth, client_methods, report_methods
 from engine.web.context import current_site, current_user, db_session, require_user, set_user
+from engine.web.errors import docframe_error, is_v2_request
 from engine.web.jsonio import request_args
 
 bp = Blueprint("method", __name__)
@@ -46,11 +48,19 @@ def ping(args: dict[str, Any]) -> str:
     return "pong"
 
 
-def login(args: dict[str, Any]) -> Reply:
+def login(args: dict[str, Any]) -> Reply | Response:
     usr, pwd = args.get("usr"), args.get("pwd")
     if not isinstance(usr, str) or not isinstance(pwd, str) or not usr or not pwd:
         raise AuthenticationError("Incomplete login details: send usr and pwd")
-    result = auth.login(current_site(), usr, pwd)
+    try:
+        result = auth.login(current_site(), usr, pwd)
+    except AuthenticationError as exc:  # Frappe's LoginManager.fail also sets the answer's message
+        response = docframe_error(exc)
+        body = response.get_json()
+        if not is_v2_request():
+            body["message"] = exc.message
+            response.set_data(json.dumps(body))
+        return response  # type: ignore[return-value]
     set_user(result.user)
     return Reply({"message": "Logged In", "home_page": "/app", "full_name": result.full_name or result.user})
 
@@ -83,7 +93,8 @@ METHODS: dict[str, Method] = {
 METHODS.update({f"frappe.client.{n}": Method(fn) for n, fn in client_methods.READS.items()})
 METHODS.update({f"frappe.client.{n}": Method(fn, http_methods=frozenset({"POST"}))
                 for n, fn in client_methods.WRITES.items()})
-ALIASES = {"frappe.handler.ping": "ping", "frappe.auth.login": "login", "frappe.handler.logout": "logout"}
+ALIASES = {"frappe.handler.ping": "ping", "frappe.auth.login": "login", "frappe.handler.logout": "logout",
+           "frappe.templates.pages.print.download_pdf": "frappe.utils.print_format.download_pdf"}
 
 
 def _allowed(name: str, http_methods: frozenset[str], allow_guest: bool) -> None:

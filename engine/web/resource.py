@@ -1,6 +1,6 @@
 """``/api/resource/<DocType>[/<name>]``: Frappe's v1 document API.
 
-- GET list: ``fields``, ``filters``, ``or_filters`` (JSON), ``order_by``, ``limit_start``,
+- GET list: ``fields``, ``filters``, ``or_filters`` (JSON), ``order_by``, ``group_by``, ``limit_start``,
   ``limit_page_length`` (default 20, 0 = all; ``limit`` is an alias) -> ``{"data": [...]}``
 - POST create (JSON body or form field ``data``) -> ``{"data": {...}}``
 - GET one -> ``{"data": {...}}`` with child tables as lists of rows
@@ -33,7 +33,7 @@ NOT_FROM_CLIENT = ("name", "owner", "creation", "modified_by", "flags")
 
 def query_args(args: Any) -> dict[str, Any]:
     """The list arguments v1 and v2 share, as the query builder takes them (JSON text it parses and checks)."""
-    return {key: args.get(key) or None for key in ("fields", "filters", "or_filters", "order_by")}
+    return {key: args.get(key) or None for key in ("fields", "filters", "or_filters", "order_by", "group_by")}
 
 
 def update_from_request(doctype: str, name: str) -> Document:

@@ -80,7 +80,7 @@ def document_list(doctype: str) -> ResponseReturnValue:
     args = request.args
     start = _count_arg(args, "start", 0, doctype)
     limit = min(_count_arg(args, "limit", DEFAULT_LIMIT, doctype), MAX_LIMIT - 1)
-    rows = db_session().get_list(doctype, **query_args(args), group_by=args.get("group_by") or None,
+    rows = db_session().get_list(doctype, **query_args(args),
                                  limit=limit + 1, offset=start)
     page = rows[:limit]
     if not _flag(args.get("as_dict"), True):

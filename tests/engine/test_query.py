@@ -146,6 +146,10 @@ def test_every_filter_form(data):
     assert fl(s, None, or_filters={"name": "Acme", "visits": 10}) == ["Acme", "Beta"]
     assert fl(s, None, or_filters=json.dumps([["name", "=", "Acme"], ["visits", "=", 0]])) == ["Acme", "Gamma"]
     assert s.get_count("Test Customer", {"visits": [">", 5]}, or_filters={"name": "Beta", "since": "2024-03-01"}) == 2
+    assert fl(s, [["test_group", "Japan"]]) == ["Beta"]  # [field, value]: equals
+    for missing_value in ([["name", "like"]], ["name", "like"], [["visits", ">"]]):  # not a silent empty list
+        with pytest.raises(FilterError, match="has an operator and no value"):
+            fl(s, missing_value)
 
 
 def test_comparison_operators_and_null_semantics(data):

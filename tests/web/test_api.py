@@ -102,6 +102,15 @@ def test_login_of_another_user_and_disabled_user(web: WebEnv) -> None:
     assert client.get("/api/method/frappe.auth.get_logged_user").status_code == 401
 
 
+def test_a_failed_login_says_why_in_message_as_frappe_does(web: WebEnv) -> None:
+    r = web.anon().post("/api/method/login", data={"usr": "Administrator", "pwd": "wrong"})
+    assert r.status_code == 401
+    assert r.get_json()["message"] == "Invalid login credentials" and r.get_json()["exc_type"] == "AuthenticationError"
+    v2 = web.anon().post("/api/v2/method/login", data={"usr": "Administrator", "pwd": "wrong"})
+    assert v2.status_code == 401 and v2.get_json() == {"errors": [{
+        "type": "AuthenticationError", "message": "Invalid login credentials", "title": "Message", "indicator": "red"}]}
+
+
 def test_a_user_who_may_not_read_users_logs_in(web: WebEnv) -> None:
     """A Sales User has no permission on User; logging in still answers Frappe's 200 with the full name."""
     with web.site.session() as s:
@@ -428,3 +437,17 @@ def test_json_nested_thousands_deep_is_a_417_not_a_server_error(web: WebEnv) -> 
         assert "nested too deeply" in r.get_json()["exception"]
     v2 = web.client.post("/api/v2/document/Customer", data="{\"a\": " + deep + "}", content_type="application/json")
     assert v2.status_code == 417 and "nested too deeply" in v2.get_json()["errors"][0]["message"]
+
+
+def test_v1_lists_group_by_as_frappe_get_list_does(web: WebEnv) -> None:
+    with web.site.session() as s:
+        for name, kind in (("A Co", "Company"), ("B Co", "Company"), ("C Person", "Individual")):
+            s.insert("Customer", customer_name=name, customer_type=kind,
+                     **({"first_name": "C", "last_name": "Person"} if kind == "Individual" else {}))
+    query = {"fields": '["customer_type", "count(name) as n"]', "group_by": "customer_type",
+             "order_by": "customer_type asc"}
+    for r in (web.client.get("/api/resource/Customer", query_string=query),
+              web.client.get("/api/method/frappe.client.get_list", query_string={"doctype": "Customer", **query})):
+        assert r.status_code == 200, r.get_json()
+        rows = r.get_json().get("data", r.get_json().get("message"))
+        assert rows == [{"customer_type": "Company", "n": 2}, {"customer_type": "Individual", "n": 1}]

@@ -62,6 +62,9 @@ def test_pdf_standard_format_and_errors(web: WebEnv):
                          query_string={"doctype": "Customer", "name": "Acme", "format": "Payment Reminder"})
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data[:5] == b"%PDF-"
     assert 'filename="Payment-Reminder-Acme.pdf"' in pdf.headers["Content-Disposition"]
+    legacy = web.client.get("/api/method/frappe.templates.pages.print.download_pdf",  # frappe-client's get_pdf
+                            query_string={"doctype": "Customer", "name": "Acme", "format": "Payment Reminder"})
+    assert legacy.status_code == 200 and legacy.data[:5] == b"%PDF-"
     also = web.client.get("/printview", query_string={"doctype": "Sales Invoice", "name": names["jan"], "pdf": "1"})
     assert also.status_code == 200 and also.data[:5] == b"%PDF-"
     standard = _words(web.client.get("/printview", query_string={"doctype": "Sales Invoice",
