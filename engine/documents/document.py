@@ -123,6 +123,8 @@ class Document:
                 f"{self.meta.name}: values must be an object of fields, not {type(values).__name__}"
             )
         for key, value in values.items():
+            if isinstance(key, str) and key.startswith("__"):  # a client's own state (Frappe's __islocal, ...)
+                continue
             self.set(key, value)
         return self
 

@@ -451,3 +451,13 @@ def test_v1_lists_group_by_as_frappe_get_list_does(web: WebEnv) -> None:
         assert r.status_code == 200, r.get_json()
         rows = r.get_json().get("data", r.get_json().get("message"))
         assert rows == [{"customer_type": "Company", "n": 2}, {"customer_type": "Individual", "n": 1}]
+
+
+def test_a_clients_own_state_keys_are_ignored_not_echoed(web: WebEnv) -> None:
+    """Frappe's desk and clients send __islocal, __unsaved... with a document: ignored, as Frappe does."""
+    r = web.client.post("/api/resource/Customer", json={
+        "customer_name": "Local Co", "__islocal": 1, "__unsaved": 1, "__onload": {"x": 1},
+        "price_lists": [{"price_list": "Standard Selling", "__islocal": 1}]})
+    assert r.status_code == 200, r.get_json()
+    data = r.get_json()["data"]
+    assert not [k for k in data if k.startswith("__")] and not [k for k in data["price_lists"][0] if k.startswith("__")]
