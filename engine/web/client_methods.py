@@ -149,10 +149,35 @@ def get_count(args: dict[str, Any]) -> int:
     return db_session().get_count(text_arg(args, "doctype"), filters=_filters(args.get("filters")))
 
 
+def _row_and_parent(doctype: str, name: Any) -> tuple[Document, Document] | None:
+    """For a child doctype: the row ``name`` and its parent document (read with the caller's permission),
+    as Frappe addresses a child row by its own name; None for any other doctype."""
+    s = db_session()
+    site = s.site
+    if not site.get_meta(doctype).is_child:
+        return None
+    if not isinstance(name, str) or not name:
+        raise ValidationError(f"{doctype} rows are addressed by their 'name'")
+    table = site.table(doctype)
+    with s.reading() as conn:
+        found = conn.execute(sa.select(table.c.parent, table.c.parenttype)
+                             .where(site.name_match(table, name))).first()
+    if found is None or not found.parenttype:
+        raise DoesNotExistError(f"{doctype} {name!r} not found")
+    parent = s.get_doc(found.parenttype, found.parent)
+    for _, rows in parent.children():
+        for row in rows:
+            if row.doctype == site.get_meta(doctype).name and str(row.name).lower() == name.lower():
+                return row, parent
+    raise DoesNotExistError(f"{doctype} {name!r} not found")
+
+
 def get(args: dict[str, Any]) -> dict[str, Any]:
     doctype = text_arg(args, "doctype")
     name = args.get("name")
     s = db_session()
+    if name and (child := _row_and_parent(doctype, name)) is not None:
+        return child[0].as_dict()  # a row, with its parent, parenttype and parentfield
     if not name:
         filters = _filters(args.get("filters"))
         if filters is None:
@@ -199,6 +224,11 @@ def set_value(args: dict[str, Any]) -> dict[str, Any]:
     refused = sorted(set(values) & _STANDARD_FIELDS)
     if refused:
         raise ValidationError(f"Cannot edit standard fields of {doctype}: {', '.join(refused)}")
+    child = _row_and_parent(doctype, name)
+    if child is not None:  # as Frappe: the row changes and its parent is saved (and answered)
+        row, parent = child
+        row.update(values)
+        return parent.save().as_dict()
     return db_session().set_value(doctype, name, values).as_dict()
 
 

@@ -281,3 +281,27 @@ def test_submit_and_cancel_a_submittable_document(site: Site) -> None:
     with site.session() as s:
         assert s.get_value("Test Invoice", draft, "docstatus") == 2
         assert s.get_count("Test Invoice", {"docstatus": 1}) == 1
+
+
+def test_a_child_row_is_read_and_set_by_its_own_name_as_in_frappe(web: WebEnv) -> None:
+    with web.site.session() as s:
+        s.insert("Price List", price_list_name="Wholesale", selling=1)
+        customer = s.insert("Customer", customer_name="Rowed", price_lists=[{"price_list": "Standard Selling"}])
+    row = customer.price_lists[0].name
+    got = web.client.get(M + "get", query_string={"doctype": "Customer Price List", "name": row})
+    assert got.status_code == 200, got.get_json()
+    message = got.get_json()["message"]
+    assert message["parent"] == "Rowed" and message["parenttype"] == "Customer"
+    assert message["price_list"] == "Standard Selling" and message["parentfield"] == "price_lists"
+    r = web.client.post(M + "set_value", data={"doctype": "Customer Price List", "name": row,
+                                                "fieldname": "price_list", "value": "Wholesale"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["message"]["name"] == "Rowed"  # the parent, saved
+    assert r.get_json()["message"]["price_lists"][0]["price_list"] == "Wholesale"
+    with web.site.session() as s:
+        assert s.get_doc("Customer", "Rowed").price_lists[0].price_list == "Wholesale"
+    bad = web.client.post(M + "set_value", data={"doctype": "Customer Price List", "name": row,
+                                                  "fieldname": "price_list", "value": "No Such List"})
+    assert bad.status_code == 417 and "No Such List" in bad.get_json()["exception"]
+    missing = web.client.get(M + "get", query_string={"doctype": "Customer Price List", "name": "nope"})
+    assert missing.status_code == 404 and "Customer Price List 'nope' not found" in missing.get_json()["exception"]
