@@ -30,14 +30,14 @@ from engine.errors import FieldError, FilterError
 from engine.metadata.doctype import STANDARD_LABELS, DocType
 from engine.metadata.doctype import Field as MetaField
 from engine.metadata.fieldtypes import FIELD_TYPES
-from engine.rules import tree
+from engine.rules import timespan, tree
 from engine.storage.schema import cached_alias
 
 if TYPE_CHECKING:
     from engine.storage.unit import UnitOfWork
 
 OPERATORS = frozenset({
-    "=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between",
+    "=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between", "timespan",
     *tree.TREE_OPERATORS,
 })
 _OPERATOR_ALIASES = {"==": "=", "<>": "!=", "not_in": "not in", "not_like": "not like", "equals": "="}
@@ -326,6 +326,14 @@ class _Builder:
             return sa.and_(cond, sa.not_(self.empty(col))) if has_empty else sa.or_(cond, expr.is_(None))
         if op == "between":
             return self.between(col, value)
+        if op == "timespan":
+            if ftype not in ("Date", "Datetime"):
+                raise self.fail(f"{label}: 'timespan' applies to dates, and {label} is {ftype}", name, value, label)
+            span = timespan.date_range(value, self.ctx.now().date()) if isinstance(value, str) else None
+            if span is None:
+                raise self.fail(f"{label}: unknown timespan {value!r}; use one of {', '.join(timespan.TIMESPANS)}",
+                                name, value, label)
+            return self.between(col, list(span))
         if op in ("like", "not like"):
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 raise self.fail(f"{label}: 'like' takes text, not {value!r}", name, value, label)

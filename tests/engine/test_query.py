@@ -152,6 +152,23 @@ def test_every_filter_form(data):
             fl(s, missing_value)
 
 
+def test_timespan_is_a_named_period_as_in_frappe(data, monkeypatch):
+    s = data
+    monkeypatch.setattr(s, "now", lambda: dt.datetime(2024, 2, 15, 9, 0))  # a Thursday
+    assert fl(s, [["since", "timespan", "last month"]]) == ["Acme", "Epsilon"]  # 2024-01-01 .. 2024-01-31
+    assert fl(s, [["since", "Timespan", "this month"]]) == ["Beta"]
+    assert fl(s, [["since", "timespan", "next month"]]) == ["delta"]
+    assert fl(s, {"since": ["timespan", "this quarter"]}) == ["Acme", "Beta", "Epsilon", "delta"]
+    assert fl(s, [["since", "timespan", "last year"]]) == ["Gamma"]
+    assert fl(s, [["since", "timespan", "last_30_days"]]) == ["Beta", "Epsilon"]  # 2024-01-16 .. 2024-02-15
+    assert fl(s, [["last_contact", "timespan", "last month"]]) == ["Acme"]  # a Datetime: the whole last day
+    assert fl(s, [["last_contact", "timespan", "this week"]]) == []  # Monday 12th .. Sunday 18th
+    with pytest.raises(FilterError, match="unknown timespan 'fortnight'; use one of yesterday, today"):
+        fl(s, [["since", "timespan", "fortnight"]])
+    with pytest.raises(FilterError, match="'timespan' applies to dates, and Visits is Int"):
+        fl(s, [["visits", "timespan", "today"]])
+
+
 def test_comparison_operators_and_null_semantics(data):
     s = data
     assert fl(s, {"visits": ["=", "3"]}) == ["Acme"]  # numbers as strings
