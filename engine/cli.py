@@ -114,17 +114,18 @@ def check(cfg: Config) -> None:
 @docframe.command()
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--force", is_flag=True,
-              help="Also narrow types, change types and drop columns of removed fields, "
-                   "when no data would be lost.")
+              help="Also narrow types and change types, when no value would be lost.")
+@click.option("--drop-removed-columns", "drop_removed", is_flag=True,
+              help="Also drop the columns of removed fields that still hold values (kept otherwise).")
 @click.option("--admin-password", envvar="DOCFRAME_ADMIN_PASSWORD", metavar="PASSWORD",
               help="Create the Administrator user with this password, or set its password. "
                    "Default: env DOCFRAME_ADMIN_PASSWORD.")
 @click.pass_obj
-def migrate(cfg: Config, dry_run: bool, force: bool, admin_password: str | None) -> None:
+def migrate(cfg: Config, dry_run: bool, force: bool, drop_removed: bool, admin_password: str | None) -> None:
     """Bring the database schema in line with the doctype YAML: print the plan, then apply it."""
     site = cfg.site()
     try:
-        _migrate(site, dry_run=dry_run, force=force)
+        _migrate(site, dry_run=dry_run, force=force, drop_removed=drop_removed)
         if not dry_run:
             _administrator(site, admin_password)
     finally:
@@ -141,9 +142,9 @@ def _administrator(site: Site, password: str | None) -> None:
                    "DOCFRAME_ADMIN_PASSWORD and run migrate again).", err=True)
 
 
-def _migrate(site: Site, *, dry_run: bool, force: bool) -> None:
+def _migrate(site: Site, *, dry_run: bool, force: bool, drop_removed: bool = False) -> None:
     where = site.engine.url.render_as_string(hide_password=True)
-    plan = site.migrate(dry_run=True)
+    plan = site.migrate(dry_run=True, drop_removed=drop_removed)
     if not plan:
         for line in plan.lines():
             click.echo(f"  {line}")
@@ -159,7 +160,7 @@ def _migrate(site: Site, *, dry_run: bool, force: bool) -> None:
         if has_fixtures:
             _echo_installed(plan.installed, "Would install")
         return
-    done = site.migrate(force=force) if plan else site.migrate()
+    done = site.migrate(force=force, drop_removed=drop_removed) if plan else site.migrate()
     if plan:
         click.echo(f"Applied {len(done.steps)} step(s).")
     if has_fixtures:

@@ -34,6 +34,7 @@ from engine.metadata.doctype import (
     RESERVED_DOCTYPES,
     RESERVED_NAMES,
     STANDARD_COLUMNS,
+    TREE_PATH_COLUMN,
     VIRTUAL_DOCTYPES,
     DocType,
     Field,
@@ -122,7 +123,7 @@ def _schema() -> dict[str, Any]:
 
 
 def _did_you_mean(word: Any, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.8)
+    close = difflib.get_close_matches(str(word), [c for c in choices if c != str(word)], n=1, cutoff=0.8)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -214,6 +215,10 @@ class MetaLoader:
             if len(parent_field) > MAX_FIELD_NAME:
                 self.problem(file, name, None, f"the tree parent field name {parent_field!r} is too long; "
                                                "set a shorter 'parent_field'")
+            if parent_field in self.reserved or parent_field in (TREE_PATH_COLUMN, "is_group"):
+                self.problem(file, name, parent_field, f"parent_field: {parent_field!r} is a reserved name; "
+                                                       f"choose another name for the tree's parent link")
+                parent_field = "parent_" + snake(name)
             if parent_field not in seen:
                 fields.append(Field(parent_field, "Link", f"Parent {name}", options=name, index=True,
                                     length=FIELD_TYPES["Link"].default_length))

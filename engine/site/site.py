@@ -109,13 +109,14 @@ class Site(Store):
         self.doc_cache.close()
         super().dispose()
 
-    def migrate(self, *, dry_run: bool = False, force: bool = False) -> sync.Plan:
+    def migrate(self, *, dry_run: bool = False, force: bool = False, drop_removed: bool = False) -> sync.Plan:
         """Bring the schema in line with the YAML, then install the app's missing standard records.
 
-        Returns the Plan; ``plan.installed`` lists the standard records installed (with
+        ``drop_removed``: also drop the columns of removed fields that still hold values (kept
+        otherwise). Returns the Plan; ``plan.installed`` lists the standard records installed (with
         ``dry_run``: the ones that would be), see :mod:`engine.site.fixtures`.
         """
-        plan = sync.migrate(self, dry_run=dry_run, force=force)
+        plan = sync.migrate(self, dry_run=dry_run, force=force, drop_removed=drop_removed)
         with self.session(ignore_permissions=True) as session:
             plan.installed = install_fixtures(session, dry_run=dry_run)
         return plan

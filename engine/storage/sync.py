@@ -6,10 +6,13 @@ by each backend (BIGINT(20) vs BigInteger, DOUBLE vs Float(53), LONGTEXT vs JSON
 on MariaDB, ...) are equal and real widening or narrowing is told apart.
 
 Steps are applied with Alembic operations (batch mode on SQLite). Additive steps
-(new tables, columns and indexes, widened types, dropped indexes) are safe and
-applied. Narrowing, type changes and dropped columns are unsafe: refused unless
-forced, and even when forced refused if the data would not survive. Tables of
-doctypes removed from the YAML are never dropped.
+(new tables, columns and indexes, widened types, dropped indexes, the empty column
+of a removed field) are safe and applied; a new field's fixed default is filled into
+the records already there. Narrowing and type changes are unsafe: refused unless
+forced, and even when forced refused if any value would not survive (be cut, rounded
+or turned into something else). A removed field's column that still holds values is
+kept, as are the tables of doctypes removed from the YAML, unless the caller asks for
+removed columns to be dropped.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ from engine.storage.sqltypes import TypeInfo, compare_type, relation, type_info
 if TYPE_CHECKING:
     from engine.storage.store import Store
 
-SAFE_KINDS = ("create_table", "add_column", "add_index", "drop_index", "widen")
-UNSAFE_KINDS = ("narrow", "change_type", "drop_column")
+SAFE_KINDS = ("create_table", "add_column", "add_index", "drop_index", "widen", "drop_column")
+UNSAFE_KINDS = ("narrow", "change_type")
 _ORDER = {k: i for i, k in enumerate(
     ("create_table", "drop_index", "add_column", "widen", "narrow", "change_type", "drop_column", "add_index"))}
 _EXAMPLES = 3
@@ -81,6 +84,7 @@ class Plan:
 
     steps: list[Step] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    kept_columns: list[Step] = field(default_factory=list)  # removed fields whose column still holds values
     applied: bool = False
     installed: list[Any] = field(default_factory=list)  # standard records (engine.site.fixtures.Installed), set by Site
 
@@ -94,6 +98,8 @@ class Plan:
     def lines(self) -> list[str]:
         out = [str(s) for s in self.steps]
         out += [f"{'kept':<12} {name}: no longer defined; table and data kept" for name in self.kept]
+        out += [f"{'kept':<12} {s.where}: no longer defined; column and its {s.args['values']} value(s) kept "
+                f"(--drop-removed-columns drops it)" for s in self.kept_columns]
         return out
 
     def __str__(self) -> str:
@@ -102,8 +108,12 @@ class Plan:
 
 # ------------------------------------------------------------------ planning
 
-def plan(site: Store, conn: sa.Connection) -> Plan:
-    """Compare the live database with the site's compiled tables."""
+def plan(site: Store, conn: sa.Connection, *, drop_removed: bool = False) -> Plan:
+    """Compare the live database with the site's compiled tables.
+
+    A removed field's column is dropped when it is empty; one that still holds values is
+    kept (``kept_columns``), as Frappe keeps them, unless ``drop_removed``.
+    """
     by_table = {dt.table_name: dt for dt in site.doctypes.values()}
     ours = set(site.metadata.tables)
 
@@ -121,12 +131,46 @@ def plan(site: Store, conn: sa.Connection) -> Plan:
             step = _step(d, by_table, conn.dialect, out)
             if step is not None:
                 out.steps.append(step)
+    existing = set(sa.inspect(conn).get_table_names())
+    for step in out.steps:
+        if step.kind == "add_column" and step.table in existing:
+            _default_for_existing_rows(site, step)
     planned = {s.args["index"].name for s in out.steps if s.kind == "add_index"}
     for ix in _missing_indexes(site.metadata, _index_names(conn), set(site.metadata.tables)):
         if ix.name not in planned:
             out.steps.append(_add_index_step(ix, by_table))
+    for step in [s for s in out.steps if s.kind == "drop_column"]:
+        values = _values_in(conn, step)
+        step.args["values"] = values
+        if values and not drop_removed:
+            out.steps.remove(step)
+            out.kept_columns.append(step)
+        elif values:
+            step.detail = f"no longer defined; its {values} value(s) are dropped with it"
     out.steps.sort(key=lambda s: (_ORDER[s.kind], s.where, s.detail))
     return out
+
+
+def _default_for_existing_rows(site: Store, step: Step) -> None:
+    """A new field with a fixed default: the records already there get it too (as Frappe's column DEFAULT)."""
+    f = _field_of(site, step)
+    if f is None or f.default in (None, "") or f.default in ("Today", "Now", "__user") or f.fieldtype.coerce is None:
+        return
+    try:
+        step.args["default"] = f.fieldtype.coerce(f.default, f)
+    except (ValueError, TypeError):
+        return  # the loader reports a default that does not fit
+    step.detail += f", existing records get the default {_short(step.args['default'])}"
+
+
+def _values_in(conn: sa.Connection, step: Step) -> int:
+    """How many rows have a value (not NULL, not empty text) in the step's column."""
+    t = sa.table(step.table, sa.column("name"), sa.column(step.column or ""))
+    col = t.c[step.column or ""]
+    has_value = col.is_not(None)
+    if type_info(step.args["old_type"], conn.dialect).family == "text":
+        has_value = sa.and_(has_value, col != "")
+    return int(conn.execute(sa.select(sa.func.count()).where(has_value)).scalar() or 0)
 
 
 def _doctype_of(table: str, by_table: dict[str, DocType]) -> str | None:
@@ -199,17 +243,20 @@ def _missing_indexes(metadata: sa.MetaData, present: dict[str, set[str]], tables
 
 # ------------------------------------------------------------------ applying
 
-def migrate(site: Store, *, dry_run: bool = False, force: bool = False) -> Plan:
-    """Plan, check and apply. Prints nothing; returns the Plan (``applied`` tells if it ran)."""
+def migrate(site: Store, *, dry_run: bool = False, force: bool = False, drop_removed: bool = False) -> Plan:
+    """Plan, check and apply. Prints nothing; returns the Plan (``applied`` tells if it ran).
+
+    ``drop_removed``: also drop the columns of removed fields that still hold values.
+    """
     with site.engine.connect() as conn, begin_write(conn):
-        p = plan(site, conn)
+        p = plan(site, conn, drop_removed=drop_removed)
         if dry_run or not p:
             return p
         if p.unsafe and not force:
             raise SchemaSyncError(
                 f"Refusing {len(p.unsafe)} unsafe schema change(s); review them and re-run with --force "
                 "(applied only when no data would be lost):\n" + "\n".join(f"  {s}" for s in p.unsafe))
-        checker = _Checker(site, conn)
+        checker = _Checker(site, conn, p.steps)
         problems = [msg for s in p.steps for msg in checker.check(s)]
         if problems:
             raise SchemaSyncError("Cannot migrate without losing data:\n" + "\n".join(f"  {m}" for m in problems))
@@ -253,14 +300,14 @@ def _short(value: Any) -> str:
 class _Checker:
     """Looks at the data before an unsafe step; returns the problems that would lose data."""
 
-    def __init__(self, site: Store, conn: sa.Connection):
+    def __init__(self, site: Store, conn: sa.Connection, steps: list[Step]):
         self.site = site
         self.conn = conn
         self.dialect = conn.dialect
+        # columns whose type this plan changes: a unique index on them is checked on the new values
+        self.converted = {(s.table, s.column): s for s in steps if s.kind == "change_type"}
 
     def check(self, step: Step) -> list[str]:
-        if step.kind == "drop_column":
-            return self.check_drop(step)
         if step.kind == "narrow":
             return self.check_narrow(step)
         if step.kind == "change_type":
@@ -268,19 +315,6 @@ class _Checker:
         if step.kind == "add_index" and step.args["index"].unique:
             return self.check_unique(step)
         return []
-
-    def check_drop(self, step: Step) -> list[str]:
-        t = sa.table(step.table, sa.column("name"), sa.column(step.column or ""))
-        col = t.c[step.column or ""]
-        info = type_info(step.args["old_type"], self.dialect)
-        has_value = col.is_not(None)
-        if info.family == "text":
-            has_value = sa.and_(has_value, col != "")
-        count, example = self.conn.execute(sa.select(sa.func.count(), sa.func.min(t.c.name)).where(has_value)).one()
-        if not count:
-            return []
-        return [f"{_label(self.site, step)}: cannot drop the column: {count} record(s) have a value "
-                f"(e.g. {example!r}); empty it first or keep the field"]
 
     def check_narrow(self, step: Step) -> list[str]:
         old: TypeInfo = step.args["old_info"]
@@ -301,7 +335,10 @@ class _Checker:
             return [f"{what}: {count} value(s) are longer than {new.size} characters "
                     f"(longest {longest}, in {example!r})"]
         if new.family == "int":
+            f = _field_of(self.site, step)
             low, high = -(2 ** (new.size - 1)), 2 ** (new.size - 1) - 1
+            if f is not None and f.type == "Check":
+                low, high = 0, 1
             count, example = self.conn.execute(
                 sa.select(sa.func.count(), sa.func.min(t.c.name)).where(sa.or_(col < low, col > high))).one()
             if not count:
@@ -324,14 +361,44 @@ class _Checker:
         cols = list(ix.columns)
         if not {c.name for c in cols} <= {c["name"] for c in insp.get_columns(step.table)}:
             return []  # a column added by this plan: empty
-        exprs = list(ix.expressions)
-        stmt = sa.select(*exprs, sa.func.count()).where(*[c.is_not(None) for c in cols]).group_by(*exprs)
-        dups = self.conn.execute(stmt.having(sa.func.count() > 1).limit(_EXAMPLES)).all()
+        target = _label(self.site, dataclasses.replace(step, column=cols[0].name if cols else None))
+        if any((step.table, c.name) in self.converted for c in cols):
+            dups = self._converted_duplicates(step.table, [c.name for c in cols])
+        else:
+            exprs = list(ix.expressions)
+            stmt = sa.select(*exprs, sa.func.count()).where(*[c.is_not(None) for c in cols]).group_by(*exprs)
+            dups = [(tuple(r[:-1]), r[-1]) for r in
+                    self.conn.execute(stmt.having(sa.func.count() > 1).limit(_EXAMPLES)).all()]
         if not dups:
             return []
-        values = ", ".join(f"{_short(r[0])} ({r[-1]} records)" for r in dups)
-        target = _label(self.site, dataclasses.replace(step, column=cols[0].name if cols else None))
-        return [f"{target}: cannot add unique index {ix.name}: duplicate values {values}"]
+        values = ", ".join(f"{' / '.join(_short(v) for v in key)} ({n} records)" for key, n in dups)
+        columns = f" on {' + '.join(c.name for c in cols)}" if len(cols) > 1 else ""
+        return [f"{target}: cannot add unique index {ix.name}{columns}: duplicate values {values}"]
+
+    def _converted_duplicates(self, table: str, columns: list[str]) -> list[tuple[tuple[Any, ...], int]]:
+        """Duplicates among the values the columns will hold once this plan has converted them."""
+        seen: dict[tuple[Any, ...], int] = {}
+        rows: dict[str, dict[str, Any]] = {}
+        for column in columns:
+            step = self.converted.get((table, column))
+            if step is None:
+                continue
+            f = _field_of(self.site, step)
+            for name, value in _read_values(self.conn, step, step.args["old"]):
+                try:
+                    rows.setdefault(name, {})[column] = convert(value, f, step.args["new_info"])
+                except (ValueError, TypeError, ArithmeticError):
+                    pass  # reported by the type change's own check
+        t = sa.table(table, sa.column("name"), *[sa.column(c) for c in columns if (table, c) not in self.converted])
+        plain = [c for c in columns if (table, c) not in self.converted]
+        if plain:
+            for row in self.conn.execute(sa.select(t.c.name, *[t.c[c] for c in plain])):
+                rows.setdefault(row[0], {}).update(zip(plain, row[1:], strict=True))
+        for values in rows.values():
+            key = tuple(values.get(c) for c in columns)
+            if None not in key:
+                seen[key] = seen.get(key, 0) + 1
+        return [(key, n) for key, n in seen.items() if n > 1][:_EXAMPLES]
 
     def _scan(self, step: Step, type_: sa.types.TypeEngine, what: str, test: Callable[[Any], Any]) -> list[str]:
         bad: list[str] = []
@@ -382,11 +449,17 @@ def convert(value: Any, f: Field | None, new: TypeInfo) -> Any:
     if isinstance(value, Decimal) and f.fieldtype.is_text:
         value = format(value.normalize(), "f")
     result = f.fieldtype.coerce(value, f)
+    if _is_number(value) and _is_number(result) and Decimal(str(result)) != Decimal(str(value)):
+        raise ValueError(f"it would become {_short(result)}")  # rounded to a precision, or not a 0/1 Check
     if new.family == "text" and isinstance(result, str) and len(result) > new.size:
         raise ValueError(f"longer than {new.size} characters")
     if new.family == "int" and isinstance(result, int) and not -(2 ** (new.size - 1)) <= result < 2 ** (new.size - 1):
         raise ValueError("out of range")
     return result
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) and value == value  # not NaN
 
 
 class _Applier:
@@ -401,12 +474,29 @@ class _Applier:
     def apply(self, p: Plan) -> None:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*expression-based index.*")
+            done: list[Step] = []
             for step in p.steps:
-                getattr(self, step.kind)(step)
+                try:
+                    getattr(self, step.kind)(step)
+                except sa.exc.DBAPIError as exc:
+                    raise self.failed(step, exc, done) from None
+                done.append(step)
             # Creates the planned indexes, and any that batch mode or a dropped column took away.
             tables = set(sa.inspect(self.conn).get_table_names())
             for ix in _missing_indexes(self.site.metadata, _index_names(self.conn), tables):
                 self.ops.invoke(alembic_ops.CreateIndexOp.from_index(ix))
+
+    def failed(self, step: Step, exc: sa.exc.DBAPIError, done: list[Step]) -> SchemaSyncError:
+        """The database refused a step: say which, and (on MariaDB, whose DDL commits at once) what stays applied."""
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        message = f"{_label(self.site, step)}: the database refused '{step}': {reason}"
+        if self.conn.dialect.name == "mysql" and done:
+            message += ("\nMariaDB commits every schema change at once, so the steps before it stay applied:\n"
+                        + "\n".join(f"  {s}" for s in done) + "\nFix the cause and run migrate again: it "
+                        "plans only what is left.")
+        else:
+            message += "\nNothing was changed."
+        return SchemaSyncError(message)
 
     def create_table(self, step: Step) -> None:
         self.ops.invoke(alembic_ops.CreateTableOp.from_table(step.args["table"]))
@@ -415,6 +505,9 @@ class _Applier:
         col: sa.Column = step.args["column"]
         self.ops.add_column(step.table, sa.Column(col.name, col.type, nullable=col.nullable,
                                                   server_default=col.server_default))
+        if "default" in step.args:  # the new field's default, for the records already there
+            t = sa.table(step.table, sa.column(col.name, col.type))
+            self.conn.execute(t.update().where(t.c[col.name].is_(None)).values({col.name: step.args["default"]}))
 
     def add_index(self, step: Step) -> None:
         """Done after every step by the missing-index pass (it also restores indexes lost to batch mode)."""

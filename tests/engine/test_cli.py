@@ -64,6 +64,8 @@ BROKEN = {
     "doctypes/duplicate.yaml": "name: Duplicate\nfields:\n  - {name: a, type: Data}\n  - {name: a, type: Int}\n",
     "doctypes/bad_select.yaml": "name: Bad Select\nfields:\n  - {name: status, type: Select}\n",
     "doctypes/repeated.yaml": "name: Repeated\nfields:\n  - {name: kind, type: Select, options: [A, A]}\n",
+    "doctypes/bad_tree.yaml": "name: Bad Tree\nis_tree: true\nparent_field: tree_path\n"
+                              "fields:\n  - {name: a, type: Data}\n",
 }
 
 
@@ -85,6 +87,7 @@ def test_check_prints_every_problem_on_its_own_line(run, tmp_path):
     assert has(f"{d}duplicate.yaml: doctype 'Duplicate': field 'a': ", "duplicate field")
     assert has(f"{d}bad_select.yaml: doctype 'Bad Select': field 'status': ", "options")
     assert has(f"{d}repeated.yaml: doctype 'Repeated': field 'kind': ", "options", "distinct")
+    assert has(f"{d}bad_tree.yaml: doctype 'Bad Tree': field 'tree_path': ", "parent_field", "is a reserved name")
     assert result.stderr.startswith("Error: ") and "problem(s)" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

@@ -214,7 +214,8 @@ def test_a_unique_index_is_refused_while_values_repeat(tmp_path: Path, open_site
     write_app(tmp_path, extra="indexes:\n  - {fields: [code, country], unique: true}\n")
     site = open_site(root, url)
     with pytest.raises(SchemaSyncError, match=r"Order, field Code \(code\): cannot add unique index "
-                                              r"ux_tab_order_code_country: duplicate values 'X1' \(2 records\)"):
+                                              r"ux_tab_order_code_country on code \+ country: duplicate values "
+                                              r"'X1' / 'DE' \(2 records\)"):
         site.migrate()
     assert "ux_tab_order_code_country" not in indexes_of(site, "tab_order")
 

@@ -213,28 +213,93 @@ def test_narrowing_refused_without_force_and_when_data_is_too_long(app, open_sit
         assert s.get_doc("Widget", "Short").code == "y" * 10
 
 
-def test_removed_field_drop_refused_while_it_has_data(app, open_site):
+def test_a_removed_fields_column_is_kept_while_it_has_data_and_other_steps_still_apply(app, open_site):
     site = open_site(app())
     site.migrate()
     with site.session() as s:
         s.insert("Widget", title="A", note="keep me")
         s.insert("Widget", title="B", note="")
-    site = reopen(open_site, site, app(WIDGET.replace("  - {name: note, type: Data, label: Note}\n", "")))
+    edited = WIDGET.replace("  - {name: note, type: Data, label: Note}\n", "") + "  - {name: colour, type: Data}\n"
+    site = reopen(open_site, site, app(edited))
     p = site.migrate(dry_run=True)
-    assert kinds(p) == [("drop_column", "note")]
-    with pytest.raises(SchemaSyncError, match="needs --force"):
-        site.migrate()
-    with pytest.raises(SchemaSyncError, match=r"Widget, column note: cannot drop the column: 1 record\(s\)"):
-        site.migrate(force=True)
-    assert column_type(site, "tab_widget", "note")
-    with site.engine.begin() as conn:
-        conn.execute(sa.table("tab_widget", sa.column("note")).update().values(note=None))
-    site.migrate(force=True)
-    assert column_type(site, "tab_widget", "note") == ""
-    assert not site.migrate(dry_run=True)
+    assert kinds(p) == [("add_column", "colour")]  # the other steps are not held up
+    assert [s.column for s in p.kept_columns] == ["note"]
+    assert "kept         Widget.note: no longer defined; column and its 1 value(s) kept" in str(p)
+    assert site.migrate().applied  # no --force needed: nothing is lost
+    assert column_type(site, "tab_widget", "note") and column_type(site, "tab_widget", "colour")
     with site.session() as s:
+        s.insert("Widget", title="C", colour="Red")  # the kept column is not in the way
         assert s.get_doc("Widget", "A").title == "A"
-        s.insert("Widget", title="C")
+    with site.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT note FROM tab_widget WHERE name = 'A'")).scalar() == "keep me"
+    p = site.migrate(dry_run=True, drop_removed=True)
+    assert kinds(p) == [("drop_column", "note")] and "its 1 value(s) are dropped with it" in str(p)
+    assert site.migrate(drop_removed=True).applied
+    assert column_type(site, "tab_widget", "note") == ""
+    assert not site.migrate(dry_run=True) and not site.migrate(dry_run=True).kept_columns
+
+
+def test_a_removed_fields_empty_column_is_dropped_without_force(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", note="")
+    site = reopen(open_site, site, app(WIDGET.replace("  - {name: note, type: Data, label: Note}\n", "")))
+    assert kinds(site.migrate(dry_run=True)) == [("drop_column", "note")]
+    assert site.migrate().applied and column_type(site, "tab_widget", "note") == ""
+
+
+def test_a_new_fields_fixed_default_fills_the_records_already_there(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="Old")
+    widget = WIDGET + ("  - {name: stock, type: Int, default: 5, required: true}\n"
+                       "  - {name: seen, type: Date, default: Today}\n")
+    site = reopen(open_site, site, app(widget))
+    p = site.migrate(dry_run=True)
+    assert "add column   Widget.stock: BIGINT, existing records get the default 5" in str(p)
+    site.migrate()
+    with site.session() as s:
+        old = s.get_doc("Widget", "Old")
+        assert old.stock == 5 and old.seen is None  # a moving default (Today) is not made up for the past
+        old.save()  # the required field has its value: the old record still saves
+
+
+def test_force_refuses_a_type_change_that_would_round_or_reject_values(app, open_site):
+    widget = WIDGET + "  - {name: weight, type: Float, precision: 3}\n  - {name: level, type: Int}\n"
+    site = open_site(app(widget))
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", weight=1.256, level=1)
+        s.insert("Widget", title="B", weight=2.5, level=3)
+    changed = widget.replace("{name: weight, type: Float, precision: 3}", "{name: weight, type: Currency}")
+    changed = changed.replace("{name: level, type: Int}", "{name: level, type: Check}")
+    site = reopen(open_site, site, app(changed))
+    with pytest.raises(SchemaSyncError) as exc:
+        site.migrate(force=True)
+    message = str(exc.value)
+    assert "Widget, column weight" in message or "weight" in message
+    assert "1.256 in 'A' (it would become Decimal('1.26'))" in message
+    assert "level" in message and "outside 0..1 (e.g. in 'B')" in message
+    with site.engine.connect() as conn:  # nothing applied
+        assert conn.execute(sa.text("SELECT weight FROM tab_widget WHERE name = 'A'")).scalar() == 1.256
+
+
+def test_a_unique_index_on_a_converted_column_is_checked_on_the_new_values(app, open_site, backend):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", qty="0100")
+        s.insert("Widget", title="B", qty="100")
+    changed = WIDGET.replace("{name: qty, type: Data, label: Quantity}", "{name: qty, type: Int, unique: true}")
+    site = reopen(open_site, site, app(changed + "  - {name: extra, type: Data}\n"))
+    before = {c["name"]: str(c["type"]) for c in sa.inspect(site.engine).get_columns("tab_widget")}
+    with pytest.raises(SchemaSyncError, match=r"cannot add unique index ux_tab_widget_qty: duplicate values 100 "
+                                              r"\(2 records\)"):
+        site.migrate(force=True)
+    after = {c["name"]: str(c["type"]) for c in sa.inspect(site.engine).get_columns("tab_widget")}
+    assert after == before  # refused before anything ran, MariaDB included
 
 
 def test_type_change_converts_values_or_names_the_ones_that_do_not(app, open_site):
@@ -345,3 +410,30 @@ DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect(), "mys
 def test_type_comparison_sees_through_backend_spellings(dialect, reflected, declared, expected):
     d = DIALECTS[dialect]
     assert relation(type_info(reflected, d), type_info(declared, d), d) == expected
+
+
+def test_a_step_the_database_refuses_is_named_and_on_mariadb_what_stayed_applied(app, open_site, monkeypatch,
+                                                                                 backend):
+    from engine.storage import sync
+
+    site = open_site(app())
+    site.migrate()
+    site = reopen(open_site, site, app(WIDGET + "  - {name: colour, type: Data}\n  - {name: size, type: Data}\n"))
+    real_plan = sync.plan
+
+    def plan_twice(*args, **kwargs):  # the second add of `size` fails in the database itself
+        p = real_plan(*args, **kwargs)
+        p.steps.append(next(s for s in p.steps if s.column == "size"))
+        return p
+
+    monkeypatch.setattr(sync, "plan", plan_twice)
+    with pytest.raises(SchemaSyncError) as exc:
+        site.migrate()
+    message = str(exc.value)
+    assert message.startswith("Widget, field Size (size): the database refused 'add column   Widget.size")
+    if backend == "mysql":
+        assert "MariaDB commits every schema change at once, so the steps before it stay applied" in message
+        assert "add column   Widget.colour" in message
+    else:
+        assert message.endswith("Nothing was changed.")
+        assert column_type(site, "tab_widget", "colour") == ""  # rolled back
