@@ -101,6 +101,7 @@ class Field:
     fetch_from: str | None = None
     allow_on_submit: bool = False
     no_copy: bool = False
+    renamed_from: tuple[str, ...] = ()  # earlier names of the field: migrate renames the column
 
     @cached_property
     def fieldtype(self) -> FieldType:

@@ -252,6 +252,9 @@ class MetaLoader:
         values = {k: v for k, v in spec.items() if k not in ("options", "search_index")}
         if spec.get("search_index"):
             values["index"] = True
+        if "renamed_from" in values:
+            old = values["renamed_from"]
+            values["renamed_from"] = (old,) if isinstance(old, str) else tuple(old)
         for key in ("length", "precision"):  # JSON Schema accepts 5.0 as an integer
             if key in values:
                 values[key] = int(values[key])
@@ -363,6 +366,25 @@ class MetaLoader:
         if not dt.is_child:
             self.check_record_rules(dt)
         self.check_indexes(dt)
+        self.check_renames(dt)
+
+    def check_renames(self, dt: DocType) -> None:
+        """``renamed_from`` names a former column: not a current field, not claimed by two fields."""
+        claimed: dict[str, str] = {}
+        for f in dt.fields:
+            for old in f.renamed_from:
+                if not f.has_column:
+                    self.problem(dt.source, dt.name, f.name, f"renamed_from: a {f.type} field has no column to rename")
+                elif old == f.name:
+                    self.problem(dt.source, dt.name, f.name, "renamed_from: names the field itself")
+                elif old in dt.fields_by_name or old in STANDARD_COLUMNS or old in CHILD_COLUMNS:
+                    self.problem(dt.source, dt.name, f.name, f"renamed_from: {old!r} is still a column of {dt.name}; "
+                                                             "a field can only take over a name no longer in use")
+                elif old in claimed:
+                    self.problem(dt.source, dt.name, f.name, f"renamed_from: {old!r} is already claimed by "
+                                                             f"field {claimed[old]!r}")
+                else:
+                    claimed[old] = f.name
 
     def check_indexes(self, dt: DocType) -> None:
         """Each declared index names columns that exist and can be indexed, and no two are the same."""

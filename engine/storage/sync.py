@@ -7,7 +7,8 @@ on MariaDB, ...) are equal and real widening or narrowing is told apart.
 
 Steps are applied with Alembic operations (batch mode on SQLite). Additive steps
 (new tables, columns and indexes, widened types, dropped indexes, the empty column
-of a removed field) are safe and applied; a new field's fixed default is filled into
+of a removed field, a renamed field's column: see :mod:`engine.storage.renames`) are
+safe and applied; a new field's fixed default is filled into
 the records already there. Narrowing and type changes are unsafe: refused unless
 forced, and even when forced refused if any value would not survive (be cut, rounded
 or turned into something else). A removed field's column that still holds values is
@@ -38,15 +39,17 @@ from engine.errors import SchemaSyncError
 from engine.metadata.doctype import DocType, Field
 from engine.metadata.fieldtypes import ExactDecimal
 from engine.storage.db import begin_write
+from engine.storage.renames import pair_renames
 from engine.storage.sqltypes import TypeInfo, compare_type, relation, type_info
 
 if TYPE_CHECKING:
     from engine.storage.store import Store
 
-SAFE_KINDS = ("create_table", "add_column", "add_index", "drop_index", "widen", "drop_column")
+SAFE_KINDS = ("create_table", "rename_column", "add_column", "add_index", "drop_index", "widen", "drop_column")
 UNSAFE_KINDS = ("narrow", "change_type")
 _ORDER = {k: i for i, k in enumerate(
-    ("create_table", "drop_index", "add_column", "widen", "narrow", "change_type", "drop_column", "add_index"))}
+    ("create_table", "drop_index", "rename_column", "add_column", "widen", "narrow", "change_type", "drop_column",
+     "add_index"))}
 _EXAMPLES = 3
 
 
@@ -131,6 +134,7 @@ def plan(site: Store, conn: sa.Connection, *, drop_removed: bool = False) -> Pla
             step = _step(d, by_table, conn.dialect, out)
             if step is not None:
                 out.steps.append(step)
+    _renames(out, by_table, conn.dialect)
     existing = set(sa.inspect(conn).get_table_names())
     for step in out.steps:
         if step.kind == "add_column" and step.table in existing:
@@ -149,6 +153,31 @@ def plan(site: Store, conn: sa.Connection, *, drop_removed: bool = False) -> Pla
             step.detail = f"no longer defined; its {values} value(s) are dropped with it"
     out.steps.sort(key=lambda s: (_ORDER[s.kind], s.where, s.detail))
     return out
+
+
+def _renames(out: Plan, by_table: dict[str, DocType], dialect: sa.Dialect) -> None:
+    """A dropped column and the added one whose field was renamed from it become one rename.
+
+    A change of type comes on top of the rename as its own step, checked on the old column's values.
+    """
+    adds = {(s.table, s.column): s for s in out.steps if s.kind == "add_column"}
+    drops = {(s.table, s.column): s for s in out.steps if s.kind == "drop_column"}
+    pairs = pair_renames(by_table, adds, drops)  # type: ignore[arg-type]
+    for (table, new), old in pairs.items():
+        add, drop = adds[(table, new)], drops[(table, old)]
+        out.steps.remove(add)
+        out.steps.remove(drop)
+        reflected: sa.Column = drop.args["reflected"]
+        out.steps.append(Step("rename_column", table, f"renamed from {old}, values kept", add.doctype, new,
+                              args={"old_column": old, "reflected": reflected}))
+        declared: sa.Column = add.args["column"]
+        old_info, new_info = type_info(reflected.type, dialect), type_info(declared.type, dialect)
+        rel = relation(old_info, new_info, dialect)
+        if rel != "same":
+            out.steps.append(Step(rel, table, f"{old_info.label} -> {new_info.label}", add.doctype, new,
+                                  args={"old": reflected.type, "new": declared.type, "old_info": old_info,
+                                        "new_info": new_info, "existing_nullable": reflected.nullable,
+                                        "existing_comment": reflected.comment}))
 
 
 def _default_for_existing_rows(site: Store, step: Step) -> None:
@@ -202,7 +231,7 @@ def _step(d: Any, by_table: dict[str, DocType], dialect: sa.Dialect, out: Plan) 
     if kind == "remove_column":
         col = d[3]
         return Step("drop_column", d[2], "no longer defined", _doctype_of(d[2], by_table), col.name,
-                    args={"old_type": col.type})
+                    args={"old_type": col.type, "reflected": col})
     if kind == "add_index":
         return _add_index_step(d[1], by_table)
     if kind == "remove_index":
@@ -279,15 +308,17 @@ def _field_of(site: Store, step: Step) -> Field | None:
     return dt.get_field(step.column or "") if dt else None
 
 
-def _read_values(conn: sa.Connection, step: Step, type_: sa.types.TypeEngine) -> Iterator[tuple[str, Any]]:
-    """(name, value) of every row with a value in the step's column, read as ``type_``."""
+def _read_values(conn: sa.Connection, step: Step, type_: sa.types.TypeEngine,
+                 column: str | None = None) -> Iterator[tuple[str, Any]]:
+    """(name, value) of every row with a value in the step's column (or ``column``), read as ``type_``."""
     info = type_info(type_, conn.dialect)
     if info.family == "float":
         type_ = sa.Float(53)  # MariaDB reflects DOUBLE as a Decimal type
     elif info.family == "decimal" and conn.dialect.name == "sqlite":
         type_ = ExactDecimal()  # integers of millionths
-    t = sa.table(step.table, sa.column("name", sa.String()), sa.column(step.column or "", type_))
-    col = t.c[step.column or ""]
+    column = column or step.column or ""
+    t = sa.table(step.table, sa.column("name", sa.String()), sa.column(column, type_))
+    col = t.c[column]
     for row in conn.execute(sa.select(t.c.name, col).where(col.is_not(None)).order_by(t.c.name)):
         yield row[0], row[1]
 
@@ -306,6 +337,12 @@ class _Checker:
         self.dialect = conn.dialect
         # columns whose type this plan changes: a unique index on them is checked on the new values
         self.converted = {(s.table, s.column): s for s in steps if s.kind == "change_type"}
+        # columns this plan renames: checked before the rename, so read under their old name
+        self.renamed = {(s.table, s.column): s.args["old_column"] for s in steps if s.kind == "rename_column"}
+
+    def source(self, table: str, column: str | None) -> str:
+        """The column's name in the database as it is now."""
+        return self.renamed.get((table, column), column or "")
 
     def check(self, step: Step) -> list[str]:
         if step.kind == "narrow":
@@ -320,8 +357,9 @@ class _Checker:
         old: TypeInfo = step.args["old_info"]
         new: TypeInfo = step.args["new_info"]
         what = f"{_label(self.site, step)}: cannot narrow {old.label} to {new.label}"
-        t = sa.table(step.table, sa.column("name"), sa.column(step.column or ""))
-        col = t.c[step.column or ""]
+        source = self.source(step.table, step.column)
+        t = sa.table(step.table, sa.column("name"), sa.column(source))
+        col = t.c[source]
         if new.family == "text":
             # MariaDB's TEXT types hold bytes (LENGTH); VARCHAR holds characters (CHAR_LENGTH).
             in_bytes = self.dialect.name == "mysql" and "TEXT" in new.label.upper()
@@ -359,14 +397,18 @@ class _Checker:
         if not insp.has_table(step.table):
             return []
         cols = list(ix.columns)
-        if not {c.name for c in cols} <= {c["name"] for c in insp.get_columns(step.table)}:
+        if not {self.source(step.table, c.name) for c in cols} <= {c["name"] for c in insp.get_columns(step.table)}:
             return []  # a column added by this plan: empty
         target = _label(self.site, dataclasses.replace(step, column=cols[0].name if cols else None))
         if any((step.table, c.name) in self.converted for c in cols):
             dups = self._converted_duplicates(step.table, [c.name for c in cols])
         else:
-            exprs = list(ix.expressions)
-            stmt = sa.select(*exprs, sa.func.count()).where(*[c.is_not(None) for c in cols]).group_by(*exprs)
+            exprs: list[Any] = list(ix.expressions)
+            present: list[Any] = cols
+            if any((step.table, c.name) in self.renamed for c in cols):
+                t = sa.table(step.table, *[sa.column(self.source(step.table, c.name)) for c in cols])
+                present = exprs = list(t.c)
+            stmt = sa.select(*exprs, sa.func.count()).where(*[c.is_not(None) for c in present]).group_by(*exprs)
             dups = [(tuple(r[:-1]), r[-1]) for r in
                     self.conn.execute(stmt.having(sa.func.count() > 1).limit(_EXAMPLES)).all()]
         if not dups:
@@ -384,15 +426,15 @@ class _Checker:
             if step is None:
                 continue
             f = _field_of(self.site, step)
-            for name, value in _read_values(self.conn, step, step.args["old"]):
+            for name, value in _read_values(self.conn, step, step.args["old"], self.source(table, column)):
                 try:
                     rows.setdefault(name, {})[column] = convert(value, f, step.args["new_info"])
                 except (ValueError, TypeError, ArithmeticError):
                     pass  # reported by the type change's own check
-        t = sa.table(table, sa.column("name"), *[sa.column(c) for c in columns if (table, c) not in self.converted])
         plain = [c for c in columns if (table, c) not in self.converted]
+        t = sa.table(table, sa.column("name"), *[sa.column(self.source(table, c)) for c in plain])
         if plain:
-            for row in self.conn.execute(sa.select(t.c.name, *[t.c[c] for c in plain])):
+            for row in self.conn.execute(sa.select(t.c.name, *[t.c[self.source(table, c)] for c in plain])):
                 rows.setdefault(row[0], {}).update(zip(plain, row[1:], strict=True))
         for values in rows.values():
             key = tuple(values.get(c) for c in columns)
@@ -403,7 +445,7 @@ class _Checker:
     def _scan(self, step: Step, type_: sa.types.TypeEngine, what: str, test: Callable[[Any], Any]) -> list[str]:
         bad: list[str] = []
         count = 0
-        for name, value in _read_values(self.conn, step, type_):
+        for name, value in _read_values(self.conn, step, type_, self.source(step.table, step.column)):
             try:
                 test(value)
             except (ValueError, TypeError, ArithmeticError) as exc:
@@ -500,6 +542,16 @@ class _Applier:
 
     def create_table(self, step: Step) -> None:
         self.ops.invoke(alembic_ops.CreateTableOp.from_table(step.args["table"]))
+
+    def rename_column(self, step: Step) -> None:
+        old: sa.Column = step.args["reflected"]
+        kw = {"new_column_name": step.column, "existing_type": old.type, "existing_nullable": old.nullable,
+              "existing_server_default": old.server_default, "existing_comment": old.comment}
+        if self.sqlite:
+            with self.ops.batch_alter_table(step.table) as batch:
+                batch.alter_column(old.name, **kw)
+        else:
+            self.ops.alter_column(step.table, old.name, **kw)
 
     def add_column(self, step: Step) -> None:
         col: sa.Column = step.args["column"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from engine import Site
-from engine.errors import DuplicateEntryError, SchemaSyncError
+from engine.errors import DuplicateEntryError, MetaError, SchemaSyncError
 from engine.metadata.fieldtypes import ExactDecimal, TimeOfDay, datetime_type, long_text_type
 from engine.storage.sqltypes import relation, type_info
 from engine.storage.sync import plan
@@ -325,6 +326,83 @@ def test_type_change_converts_values_or_names_the_ones_that_do_not(app, open_sit
     with site.session() as s:
         assert [s.get_doc("Widget", n).qty for n in ("A", "B")] == [12, 1000]
         assert s.get_list("Widget", fields=["name"], filters={"qty": [">", 100]}) == [{"name": "B"}]
+
+
+def test_a_renamed_field_keeps_its_values_and_its_index(app, open_site, backend):
+    widget = WIDGET.replace("{name: note, type: Data, label: Note}",
+                            "{name: note, type: Data, label: Note, in_filter: true}")
+    site = open_site(app(widget))
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", note="first", code="c1")
+        s.insert("Widget", title="B", note="second", code="c2")
+    renamed = widget.replace("{name: note, type: Data, label: Note, in_filter: true}",
+                             "{name: remark, type: Data, label: Remark, in_filter: true, renamed_from: note}")
+    renamed = renamed.replace("{name: code, type: Data, label: Code, length: 200}",
+                              "{name: sku, type: Data, length: 250, renamed_from: [item_code, code]}")
+    site = reopen(open_site, site, app(renamed))
+    p = site.migrate(dry_run=True)
+    assert kinds(p) == [("drop_index", None), ("rename_column", "remark"), ("rename_column", "sku"), ("widen", "sku")]
+    assert "rename column Widget.remark: renamed from note, values kept" in str(p)
+    assert all(s.safe for s in p.steps) and not p.kept_columns
+    assert site.migrate().applied
+    assert column_type(site, "tab_widget", "note") == "" and column_type(site, "tab_widget", "code") == ""
+    assert column_type(site, "tab_widget", "sku") == "VARCHAR(250)"
+    assert not site.migrate(dry_run=True)  # renamed_from stays in the YAML and pairs nothing once done
+    with site.session() as s:
+        assert s.get_doc("Widget", "A").remark == "first" and s.get_doc("Widget", "B").sku == "c2"
+        assert s.get_list("Widget", fields=["name"], filters={"remark": "second"}) == [{"name": "B"}]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*expression-based index.*")
+        indexes = {ix["name"] for ix in sa.inspect(site.engine).get_indexes("tab_widget")}
+    assert "ix_tab_widget_remark_modified" in indexes and "ix_tab_widget_note_modified" not in indexes
+
+
+def test_a_renamed_fields_type_change_and_unique_index_are_checked_on_the_old_columns_values(app, open_site):
+    site = open_site(app())
+    site.migrate()
+    with site.session() as s:
+        s.insert("Widget", title="A", qty="12", note="same")
+        s.insert("Widget", title="B", qty="lots", note="same")
+    renamed = WIDGET.replace("{name: qty, type: Data, label: Quantity}",
+                             "{name: quantity, type: Int, renamed_from: qty}")
+    renamed = renamed.replace("{name: note, type: Data, label: Note}",
+                              "{name: memo, type: Data, unique: true, renamed_from: note}")
+    site = reopen(open_site, site, app(renamed))
+    assert kinds(site.migrate(dry_run=True)) == [("rename_column", "memo"), ("rename_column", "quantity"),
+                                                 ("change_type", "quantity")]
+    with pytest.raises(SchemaSyncError) as exc:
+        site.migrate(force=True)
+    message = str(exc.value)
+    assert "Widget, field Quantity (quantity): cannot change VARCHAR(140) to BIGINT: 1 value(s) do not fit" in message
+    assert "'lots' in 'B'" in message
+    assert "cannot add unique index ux_tab_widget_memo: duplicate values 'same' (2 records)" in message
+    assert column_type(site, "tab_widget", "qty")  # nothing applied
+    with site.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE tab_widget SET qty = '7', note = 'other' WHERE name = 'B'"))
+    assert site.migrate(force=True).applied
+    with site.session() as s:
+        assert [(d["name"], d["quantity"], d["memo"]) for d in
+                s.get_list("Widget", fields=["name", "quantity", "memo"], order_by="name asc")] == [
+            ("A", 12, "same"), ("B", 7, "other")]
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ("{name: memo, type: Data, renamed_from: title}", "renamed_from: 'title' is still a column of Widget"),
+    ("{name: memo, type: Data, renamed_from: memo}", "renamed_from: names the field itself"),
+    ("{name: memo, type: Data, renamed_from: Old-Name}", "renamed_from"),
+    ("{name: memo, type: Section Break, renamed_from: old}", "a Section Break field has no column to rename"),
+])
+def test_renamed_from_mistakes_name_the_doctype_and_field(app, open_site, field, message):
+    with pytest.raises(MetaError) as exc:
+        open_site(app(WIDGET + f"  - {field}\n"))
+    assert "Widget" in str(exc.value) and "memo" in str(exc.value) and message in str(exc.value)
+
+
+def test_two_fields_cannot_claim_the_same_old_name(app, open_site):
+    widget = WIDGET + "  - {name: one, type: Data, renamed_from: old}\n  - {name: two, type: Data, renamed_from: old}\n"
+    with pytest.raises(MetaError, match="renamed_from: 'old' is already claimed by field 'one'"):
+        open_site(app(widget))
 
 
 def test_removed_doctype_keeps_its_table(app, open_site):
