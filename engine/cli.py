@@ -25,6 +25,7 @@ from engine.site import auth, jobs
 from engine.site.demo import demo_files, load_demo, read_demo
 from engine.site.fixtures import fixture_files
 from engine.site.list_advice import list_warnings
+from engine.site.role_advice import role_warnings
 from engine.site.site import Site
 from engine.site.tabular import estimate_rows
 from engine.storage.db import normalize_url
@@ -92,7 +93,8 @@ def _rel(path: str) -> str:
 def check(cfg: Config) -> None:
     """Check the app's doctype YAML and hooks; print every problem (exit status 1 if any).
 
-    Also warns (exit status 0) about list pages no index serves, see README "Indexes"."""
+    Also warns (exit status 0) about list pages no index serves (see README "Indexes") and
+    roles named in permissions that no standard record creates."""
     app = App(cfg.app_dir)
     try:
         doctypes = load_app_doctypes(app.root)
@@ -105,7 +107,7 @@ def check(cfg: Config) -> None:
         click.echo(exc.message)
         raise click.ClickException(f"problem in {_rel(str(app.hooks_dir))}") from None
     own = {dt.name for dt in doctypes.values() if Path(dt.source).parent == app.doctypes_dir}
-    warnings = list_warnings(app.root, doctypes, own)
+    warnings = list_warnings(app.root, doctypes, own) + role_warnings(app.fixtures_dir, doctypes, own)
     for message in warnings:
         click.echo(f"warning: {message}")
     click.echo(f"OK: {len(own)} doctypes" + (f", {len(warnings)} warning(s)" if warnings else ""))

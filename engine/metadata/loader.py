@@ -58,6 +58,17 @@ _DEFAULT_KEYWORDS = {
     "Now": frozenset({"Date", "Datetime"}),
     "__user": frozenset({"Data", "Link", "Select", "Read Only", "Small Text", "Text", "Long Text"}),
 }
+# Field types of other frameworks (and Frappe types docframe does not have) -> the one to use.
+_TYPE_HINTS = {
+    "Integer": "Int", "Boolean": "Check", "Bool": "Check", "String": "Data", "Char": "Data", "Decimal": "Float",
+    "Number": "Float", "DateTime": "Datetime", "Timestamp": "Datetime", "Money": "Currency", "Text Editor": "Text",
+    "HTML Editor": "Long Text", "Markdown Editor": "Long Text", "Code": "Long Text", "Autocomplete": "Data",
+    "Small Int": "Int", "Duration": "Int", "Color": "Data", "Email": "Data with options: Email",
+    "Phone": "Data with options: Phone", "URL": "Data with options: URL", "Table MultiSelect": "Table",
+}
+# Keys that shape a doctype (and the doctypes pointing at it): with one of them broken the
+# doctype is not checked further, so its mistakes do not surface as others' problems.
+_STRUCTURAL_KEYS = frozenset({"name", "fields", "is_child", "is_tree", "parent_field", "is_submittable"})
 _DEPENDS_KEYS = ("depends_on", "mandatory_depends_on", "read_only_depends_on")
 _PLAIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -184,12 +195,15 @@ class MetaLoader:
         for err in errors:
             self.problem(file, name, _field_of(raw, err), _schema_message(err))
         if errors:
-            if name is None or any(_field_index(e) is None for e in errors):
+            # Check what is not broken too, so one run reports everything: a broken key of the
+            # doctype is left out (its default applies), a field whose name or type is broken too.
+            top = _top_keys([e for e in errors if _field_index(e) is None])
+            if name is None or top is None or top & _STRUCTURAL_KEYS:
                 if name:
                     self.broken.add(name)
                 return
-            # Only some fields are broken: check the rest too, so one run reports everything.
-            raw, self.dropped[name] = _without_broken_fields(raw, errors)
+            raw = {k: v for k, v in raw.items() if k not in top}
+            raw, self.dropped[name] = _without_broken_fields(raw, [e for e in errors if _field_index(e) is not None])
         if name in self.doctypes:
             self.problem(file, name, None, f"doctype also defined in {self.doctypes[name].source}")
             return
@@ -543,6 +557,20 @@ def _field_index(err: jsonschema.ValidationError) -> int | None:
     return None
 
 
+def _top_keys(errors: list[jsonschema.ValidationError]) -> set[str] | None:
+    """The doctype's own keys these errors are about, or None when the doctype as a whole is wrong."""
+    keys: set[str] = set()
+    for err in errors:
+        path = list(err.absolute_path)
+        if path:
+            keys.add(str(path[0]))
+        elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            keys.update(str(k) for k in err.instance if k not in err.schema.get("properties", {}))
+        else:
+            return None  # not a mapping, or name or fields missing
+    return keys
+
+
 def _without_broken_fields(
     raw: dict[str, Any], errors: list[jsonschema.ValidationError]
 ) -> tuple[dict[str, Any], set[str]]:
@@ -603,6 +631,8 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
     if err.validator == "enum":
         allowed = ", ".join(map(repr, err.validator_value))
         hint = _did_you_mean(err.instance, map(str, err.validator_value))
+        if in_field and key == "type" and str(err.instance) in _TYPE_HINTS:
+            hint = f" (use {_TYPE_HINTS[str(err.instance)]!r})"
         return f"{key or 'value'}: {err.instance!r} is not one of {allowed}{hint}"
     if err.validator == "required":
         return err.message.replace("is a required property", "is required")
@@ -616,6 +646,10 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
     if err.validator == "oneOf" and key == "options":
         return f"options: {err.instance!r} must be text or a non-empty list of distinct choices"
     prefix = f"{key}: " if key else ""
+    if path and path[0] == "permissions" and err.validator == "type":
+        return (f"{prefix}{err.instance!r} is not a list of actions: write each role as Role: [read, write, ...]"
+                if len(path) == 2 else f"{prefix}must map each role to its actions, e.g. {{Sales User: [read, "
+                "write, create]}; Frappe's list of {role: ..., read: 1} rows is not read")
     if err.validator == "maxLength":
         return f"{prefix}{err.instance!r} is too long (at most {err.validator_value} characters)"
     return prefix + err.message

@@ -92,6 +92,37 @@ def test_check_prints_every_problem_on_its_own_line(run, tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_check_reports_the_rest_of_a_doctype_past_its_broken_keys(run, tmp_path):
+    write_app(tmp_path / "app", {"doctypes/widget.yaml": (
+        "name: Widget\ncolour: red\nsort_order: sideways\nnaming: {rule: field, field: titel}\n"
+        "permissions: {Sales User: {read: true}}\n"
+        "fields:\n  - {name: title, type: Data}\n  - {name: qty, type: Integer}\n  - {name: sel, type: Select}\n")})
+    result = run("--app", "app", "check")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    out = result.stdout
+    assert "doctype 'Widget': unknown key(s): colour" in out
+    assert "sort_order: 'sideways' is not one of 'asc', 'desc'" in out
+    assert "field 'qty': type: 'Integer' is not one of" in out and "(use 'Int')" in out
+    assert "permissions.Sales User: {'read': True} is not a list of actions: write each role as Role: [read" in out
+    # past the broken keys, the rest of the doctype is checked in the same run
+    assert "field 'sel': Select needs 'options'" in out
+    assert "naming: rule 'field' needs 'field' naming a field of Widget (did you mean 'title'?)" in out
+    assert "6 problem(s)" in result.stderr
+
+
+def test_check_warns_about_a_role_no_standard_record_creates(run, tmp_path):
+    write_app(tmp_path / "app", {
+        "doctypes/widget.yaml": "name: Widget\nfields:\n  - {name: title, type: Data}\n"
+                                "permissions: {Sales Usr: [read], Sales User: [read, write]}\n",
+        "fixtures/roles.yaml": "- {doctype: Role, name: Sales User}\n"})
+    result = run("--app", "app", "check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "warning: Widget: permissions names role 'Sales Usr', which no standard record (fixtures/) creates (did "
+        "you mean 'Sales User'?); unless it is created as a Role record, nobody has it",
+        "OK: 1 doctypes, 1 warning(s)"]
+
+
 def test_check_reports_a_misspelled_hook(run, tmp_path):
     write_app(tmp_path / "app", {
         "doctypes/widget.yaml": WIDGET,
