@@ -43,10 +43,27 @@ class Config:
 
     def site(self, db_url: str | None = None) -> Site:
         url = db_url or self.db_url
+        _check_folder(sqlite_file(url))
         try:
             return Site(url, self.app_dir)
         except ValueError as exc:  # an unsupported database in the URL
             raise click.BadParameter(str(exc), param_hint="--db") from None
+
+
+def _check_folder(file: Path | None) -> None:
+    if file is not None and not file.parent.is_dir():
+        raise click.ClickException(f"cannot open the SQLite database {file}: the folder {file.parent} does not exist")
+
+
+def sqlite_file(url: str | None) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except (sa.exc.ArgumentError, ValueError):
+        return None  # Site reports the bad URL
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).absolute()
 
 
 class DocframeGroup(click.Group):
@@ -125,9 +142,16 @@ def check(cfg: Config) -> None:
 @click.pass_obj
 def migrate(cfg: Config, dry_run: bool, force: bool, drop_removed: bool, admin_password: str | None) -> None:
     """Bring the database schema in line with the doctype YAML: print the plan, then apply it."""
-    site = cfg.site()
+    file = sqlite_file(cfg.db_url)
+    if dry_run and file is not None and not file.exists():
+        # A dry run creates nothing: plan against an empty database instead of creating the file.
+        _check_folder(file)
+        site = cfg.site("sqlite://")
+        where: str | None = f"sqlite:///{file} (not created yet)"
+    else:
+        site, where = cfg.site(), None
     try:
-        _migrate(site, dry_run=dry_run, force=force, drop_removed=drop_removed)
+        _migrate(site, dry_run=dry_run, force=force, drop_removed=drop_removed, where=where)
         if not dry_run:
             _administrator(site, admin_password)
     finally:
@@ -144,8 +168,8 @@ def _administrator(site: Site, password: str | None) -> None:
                    "DOCFRAME_ADMIN_PASSWORD and run migrate again).", err=True)
 
 
-def _migrate(site: Site, *, dry_run: bool, force: bool, drop_removed: bool = False) -> None:
-    where = site.engine.url.render_as_string(hide_password=True)
+def _migrate(site: Site, *, dry_run: bool, force: bool, drop_removed: bool = False, where: str | None = None) -> None:
+    where = where or site.engine.url.render_as_string(hide_password=True)
     plan = site.migrate(dry_run=True, drop_removed=drop_removed)
     if not plan:
         for line in plan.lines():

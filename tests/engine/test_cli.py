@@ -159,6 +159,19 @@ def test_migrate_dry_run_then_apply(run, tmp_path, new_database):
     engine.dispose()
 
 
+def test_a_dry_run_creates_no_sqlite_file_and_a_missing_folder_is_named(run, tmp_path):
+    write_app(tmp_path / "app", {"doctypes/widget.yaml": WIDGET})
+    file = tmp_path / "new.db"
+    dry = run("--db", f"sqlite:///{file}", "--app", "app", "migrate", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.startswith(f"Plan for sqlite:///{file} (not created yet):")
+    assert "create table Widget: " in dry.stdout and not file.exists()
+    missing = run("--db", f"sqlite:///{tmp_path}/nowhere/new.db", "--app", "app", "migrate")
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
+    assert missing.stderr.strip() == (f"Error: cannot open the SQLite database {tmp_path}/nowhere/new.db: "
+                                      f"the folder {tmp_path}/nowhere does not exist")
+
+
 def test_migrate_refuses_unsafe_steps_with_one_clear_error(run, tmp_path, new_database):
     app = write_app(tmp_path / "app", {"doctypes/widget.yaml": WIDGET})
     url = new_database()
@@ -190,7 +203,8 @@ def test_default_database_is_docframe_db_in_the_current_folder(run, tmp_path):
 
 @pytest.mark.parametrize("url, message", [
     ("nosuch://x", "unsupported database 'nosuch'"),
-    ("sqlite:////no/such/folder/x.db", "database error: unable to open database file"),
+    ("sqlite:////no/such/folder/x.db", "cannot open the SQLite database /no/such/folder/x.db: the folder "
+                                       "/no/such/folder does not exist"),
     ("not a url", "database error: Could not parse"),
 ])
 def test_bad_database_is_one_line_error(run, url, message):
