@@ -29,6 +29,7 @@ from engine.site.role_advice import role_warnings
 from engine.site.site import Site
 from engine.site.tabular import estimate_rows
 from engine.storage.db import normalize_url
+from engine.storage.schema_gaps import behind_message, schema_gaps
 
 DEMO_DB_FILE = "demo.db"
 DEMO_ADMIN_PASSWORD = "admin"  # the demo database only: migrate never sets a default password
@@ -291,6 +292,9 @@ def _serve(site: Site, host: str, port: int) -> None:
     from engine.web import create_app
 
     app = create_app(site)
+    gaps = schema_gaps(site)
+    if gaps:
+        click.echo(f"warning: {behind_message(gaps)}; until then pages that need them fail", err=True)
     click.echo(f"Serving {site.engine.url.render_as_string(hide_password=True)} on http://{host}:{port}/")
     try:
         app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -49,6 +49,7 @@ class RawSelect:
     def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         parameters = self._parameters(params)
         cursor = conn.connection.cursor()
+        dbapi_error = conn.dialect.loaded_dbapi.Error
         try:
             conn.dispatch.before_cursor_execute(conn, cursor, self.sql, parameters, None, False)
             cursor.execute(self.sql, parameters)
@@ -57,8 +58,17 @@ class RawSelect:
             processors = self._processors
             if processors is None:
                 processors = self._result_processors(cursor.description)
+        except dbapi_error as exc:  # as SQLAlchemy raises it: callers and error pages see one kind of error
+            lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+            if lost:
+                conn.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(self.sql, parameters, exc, dbapi_error, dialect=conn.dialect,
+                                             connection_invalidated=lost) from exc
         finally:
-            cursor.close()
+            try:
+                cursor.close()
+            except dbapi_error:
+                pass  # the connection is gone (and invalidated above)
         if not processors:
             return [tuple(row) for row in rows]
         out = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.site.site import Site
+from engine.storage.schema_gaps import behind_message, schema_gaps
 from engine.web import errors, method, openapi, ratelimit, resource, v2
 from engine.web.context import SITE_KEY, authenticate, close_session
 from engine.web.jsonio import JSONProvider
@@ -35,8 +37,11 @@ def create_app(site: Site | None = None, config: Mapping[str, Any] | None = None
     ``DOCFRAME_TRUSTED_PROXIES`` to the number of proxies in front, so the client's address
     (for the per-address limits and the session record) comes from ``X-Forwarded-For``.
     """
-    if site is None:
+    if site is None:  # a production server (gunicorn): say at start-up if migrate was not run
         site = Site(os.environ.get("DOCFRAME_DATABASE_URL"), os.environ.get("DOCFRAME_APP") or None)
+        gaps = schema_gaps(site)
+        if gaps:
+            logging.getLogger("engine.web").warning("%s", behind_message(gaps))
     app = Flask("engine.web")
     app.json = JSONProvider(app)
     app.config.update(

@@ -17,10 +17,12 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, has_request_context, jsonify, request
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import DocframeError
+from engine.storage.schema_gaps import behind_message, schema_gaps
+from engine.web.context import SITE_KEY
 
 log = logging.getLogger("engine.web")
 
@@ -93,8 +95,24 @@ def http_error(exc: HTTPException) -> Response:
 def database_error(exc: sa.exc.SQLAlchemyError) -> Response:
     if isinstance(exc, sa.exc.DataError):  # a value the database refused: the caller's input
         return error_response(417, "ValidationError", "A value is invalid for its field")
+    behind = _schema_behind() if isinstance(exc, (sa.exc.OperationalError, sa.exc.ProgrammingError)) else None
+    if behind:
+        log.error("%s", behind)
+        return error_response(503, "ServiceUnavailableError", behind)
     log.exception("database error")
     return error_response(500, "Exception", "Internal server error (database)")
+
+
+def _schema_behind() -> str | None:
+    """The 'run migrate' message when the statement failed because a table or column is missing."""
+    site = current_app.extensions.get(SITE_KEY) if has_request_context() else None
+    if site is None:
+        return None
+    try:
+        gaps = schema_gaps(site)
+    except sa.exc.SQLAlchemyError:
+        return None  # the database itself is unreachable
+    return behind_message(gaps) if gaps else None
 
 
 def too_deep(exc: RecursionError) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
@@ -28,10 +29,10 @@ from engine.metadata.doctype import DocType
 from engine.rules.permissions import has_permission
 from engine.site import spreadsheet
 from engine.site.session import Session
-from engine.web import auth
+from engine.web import auth, errors
 from engine.web.context import current_site, current_user, db_session, report_session, set_user
 from engine.web.ui import csrf, form_view, import_view, list_view, pages, print_view, report_view
-from engine.web.ui.desk import NavItem, doctype_of, flash, frame, slug
+from engine.web.ui.desk import Frame, NavItem, doctype_of, flash, frame, slug
 
 bp = Blueprint("desk", __name__, static_folder="../static", static_url_path="/assets/desk")
 GUEST_PAGES = frozenset({"desk.login", "desk.static", "desk.plotly_js"})
@@ -55,6 +56,28 @@ def _error_page(exc: DocframeError) -> ResponseReturnValue:
     body = pages.render_page("error.html", None, frame=frame(session, csrf.token(), title, []),
                              message=exc.message, status=exc.status)
     return Response(body, exc.status, content_type="text/html; charset=utf-8")
+
+
+@bp.errorhandler(sa.exc.SQLAlchemyError)
+def _database_error_page(exc: sa.exc.SQLAlchemyError) -> ResponseReturnValue:
+    return _server_error_page(errors.database_error(exc))
+
+
+@bp.errorhandler(Exception)
+def _unexpected_error_page(exc: Exception) -> ResponseReturnValue:
+    return _server_error_page(errors.unexpected_error(exc))
+
+
+def _server_error_page(answer: Response) -> ResponseReturnValue:
+    """A clerk gets the API's message (logged there) as a desk page, not as JSON."""
+    message = (answer.get_json() or {}).get("errors", [{}])[0].get("message") or "Internal server error"
+    title = "Something went wrong"
+    try:
+        page_frame = frame(db_session(), csrf.token(), title, [])
+    except Exception:  # the database is what failed: a page without the sidebar
+        page_frame = Frame(current_user(), current_user(), csrf.token(), [], [], title=title)
+    body = pages.render_page("error.html", None, frame=page_frame, message=message, status=answer.status_code)
+    return Response(body, answer.status_code, content_type="text/html; charset=utf-8")
 
 
 # ------------------------------------------------------------------ login
