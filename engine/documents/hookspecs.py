@@ -38,7 +38,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def before_insert(doc: Document, ctx: DocumentSession) -> None:
-    """Insert, first hook: the new document is not named or checked yet (values as sent).
+    """Insert, first hook: the new document is not named or checked yet (values already of their
+    fields' types; one that did not convert is None, and its error comes with the field checks).
 
     In the write's transaction; nothing is written yet. May change ``doc``, including
     setting ``doc.name`` (then the naming rule is skipped).
@@ -58,7 +59,8 @@ def before_naming(doc: Document, ctx: DocumentSession) -> None:
 def before_validate(doc: Document, ctx: DocumentSession) -> None:
     """Insert, save, submit and update after submit: before the built-in field checks.
 
-    Values are still as sent (``"12"`` for an Int). Set defaults and derived values
+    Values are of their fields' types (``"12"`` sent for an Int is 12 here; a value that does not
+    convert, such as ``"abc"``, is None and reported by the field checks). Set defaults and derived values
     here; they are checked and coerced next. In the write's transaction; nothing
     is written yet (on insert the document has its ID).
     """

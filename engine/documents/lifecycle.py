@@ -29,20 +29,20 @@ if TYPE_CHECKING:
 
 LIFECYCLE: dict[str, tuple[str, ...]] = {
     "insert": (
-        "check_new", "before_insert", "before_naming", "set_name", "before_validate",
+        "check_new", "coerce_values", "before_insert", "before_naming", "set_name", "before_validate",
         "check_fields", "validate", "before_save", "write_insert", "after_insert", "on_update",
         "record_version",
     ),
     "save": (
-        "check_draft", "before_validate", "check_fields", "validate", "before_save",
+        "check_draft", "coerce_values", "before_validate", "check_fields", "validate", "before_save",
         "write_update", "on_update", "record_version",
     ),
     "submit": (
-        "check_submittable", "before_validate", "check_fields", "validate", "before_submit",
+        "check_submittable", "coerce_values", "before_validate", "check_fields", "validate", "before_submit",
         "write_update", "on_submit", "record_version",
     ),
     "update_after_submit": (
-        "check_submitted", "before_validate", "check_fields", "check_allowed_on_submit",
+        "check_submitted", "coerce_values", "before_validate", "check_fields", "check_allowed_on_submit",
         "before_update_after_submit", "write_update", "on_update_after_submit", "record_version",
     ),
     "cancel": ("check_cancellable", "before_cancel", "write_update", "on_cancel", "record_version"),
@@ -232,6 +232,7 @@ BUILTIN_STEPS: dict[str, Step] = {
     "check_allowed_on_submit": _check_allowed_on_submit,
     "check_deletable": _check_deletable,
     "set_name": _set_name,
+    "coerce_values": validation.coerce_values,
     "check_fields": validation.check_document,
     "write_insert": writer.insert,
     "write_update": writer.update,
@@ -279,6 +280,7 @@ def run(op: str, doc: Document, ctx: DocumentSession) -> None:
         for row, status in row_status:
             row.docstatus = status
         doc.flags.pop("naming_errors", None)
+        doc.flags.pop("coerce_errors", None)
         raise
 
 

@@ -81,9 +81,58 @@ def verify_password(stored: str | None, plain: str) -> bool:
         return False
 
 
+# Values already of a field type's Python type need no early coercion (bool is not an Int).
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "Int": (int,), "Float": (float,), "Percent": (float,), "Date": (dt.date,), "Datetime": (dt.datetime,),
+    "Time": (dt.time,),
+}
+
+
+def coerce_values(doc: Record, ctx: UnitOfWork) -> None:
+    """The ``coerce_values`` step, before any hook: values become their fields' types in place.
+
+    Hooks (totals, due dates, defaults) compute on the values, so a client's ``qty: "abc"``
+    or ``posting_date: "2026-13-45"`` must not reach them raw. A value that does not convert
+    is set to None and its error kept for ``check_fields``, which reports it with every
+    other problem of the document. Text in text fields is left to ``check_fields``.
+    """
+    errors: list[FieldError] = []
+    _coerce_row(doc, doc.meta, None, None, errors)
+    for tf in doc.meta.table_fields:
+        for i, row in enumerate(doc._data.get(tf.name) or (), 1):
+            if hasattr(row, "_data"):
+                _coerce_row(row, row.meta, i, tf.label, errors)
+    if errors:
+        doc.flags.coerce_errors = errors
+
+
+def _coerce_row(doc: Record, meta: DocType, row: int | None, table_label: str | None,
+                errors: list[FieldError]) -> None:
+    data = doc._data
+    for f in meta.data_fields:
+        value = data.get(f.name)
+        if value is None or value == "" or f.type in ("Password", "JSON") or f.fieldtype.coerce is None:
+            continue  # JSON text is parsed once, by check_fields
+        if isinstance(value, str) and f.type in _TEXT_TYPES:
+            continue
+        kinds = _PYTHON_TYPES.get(f.type)
+        if (kinds is not None and isinstance(value, kinds) and not isinstance(value, bool)
+                and not (f.type == "Date" and isinstance(value, dt.datetime))):
+            continue
+        if isinstance(value, str) and not value.strip():
+            continue  # empty: check_fields decides
+        try:
+            data[f.name] = f.fieldtype.coerce(value, f)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            errors.append(FieldError(meta.name, f.name, f.label, _row_prefix(doc, meta, row, table_label)
+                                     + f"{f.label} {exc}", value, row, InvalidValueError))
+            data[f.name] = None
+
+
 def check_document(doc: Record, ctx: UnitOfWork) -> None:
     """The ``check_fields`` lifecycle step: every problem of the document, raised together."""
     errors: list[FieldError] = list(doc.flags.pop("naming_errors", None) or ())
+    errors += doc.flags.pop("coerce_errors", None) or ()
     before = doc.get_doc_before_save()
     meta = doc.meta
     if before is None:

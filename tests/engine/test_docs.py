@@ -33,6 +33,9 @@ from engine.rules.query import OPERATORS  # noqa: E402
 
 # What each built-in lifecycle step does (hooks describe themselves in their docstrings).
 STEP_DESCRIPTIONS = {
+    "coerce_values": "before any hook, every value becomes its field's type (\"12\" -> 12, \"2026-12-01\" -> a "
+                     "date); one that does not convert is emptied and its error reported by check_fields with the "
+                     "rest, so hooks never compute on a client's raw \"abc\"",
     "check_new": "refuses a document that is already saved, not a draft, or carries an ID its naming rule sets",
     "check_draft": "refuses saving a submitted or cancelled document (submitted ones go through update after submit)",
     "check_submittable": "the doctype is submittable and the document a saved draft; sets docstatus 1",

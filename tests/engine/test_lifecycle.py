@@ -83,7 +83,7 @@ def test_all_doctype_hooks_run_with_doctype_hooks(session, register_hook):
     assert every == own == _hooks_of("insert")
 
 
-def test_values_are_raw_before_validate_and_coerced_in_validate(session, register_hook):
+def test_values_are_coerced_before_any_hook_and_a_bad_one_is_none_and_reported(session, register_hook):
     seen = {}
 
     class Plugin:
@@ -98,8 +98,15 @@ def test_values_are_raw_before_validate_and_coerced_in_validate(session, registe
     register_hook("Test Customer", Plugin())
     session.insert("Test Customer", customer_name="Acme", visits="12", rows=[{"item": "a", "amount": "1.5"}])
     from decimal import Decimal
-    assert seen["before_validate"] == ("12", "1.5")
+    assert seen["before_validate"] == (12, Decimal("1.50"))
     assert seen["validate"] == (12, Decimal("1.50"))
+    seen.clear()
+    with pytest.raises(ValidationError) as exc:
+        session.insert("Test Customer", customer_name="Beta", visits="lots", rows=[{"item": "a", "amount": [1]}])
+    assert seen == {"before_validate": (None, None)}  # the hook never sees the raw values; validate is not reached
+    fields = {(e.field, e.row) for e in exc.value.errors}
+    assert fields == {("visits", None), ("amount", 1)}
+    assert "Test Customer: row 1 of Rows: Amount" in str(exc.value) and "Visits" in str(exc.value)
 
 
 def test_row_is_written_between_before_save_and_after_insert(session, register_hook):

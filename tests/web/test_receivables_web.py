@@ -90,3 +90,30 @@ def test_the_invoice_form_is_filled_in_while_editing_and_nothing_is_written(web:
     assert body["rows"]["items"][0]["rate"].startswith("20") and body["rows"]["items"][0]["amount"] == "60.00"
     with web.site.session() as s:
         assert s.get_count("Sales Invoice") == 0 and s.get_count("GL Entry") == 0
+
+
+def test_bad_numbers_dates_and_ids_in_invoices_and_payments_are_417s_naming_the_field(web: WebEnv):
+    """The app's hooks compute totals and due dates: they must never see a client's raw 'abc'."""
+    _books(web)
+    invoice = {"customer": "Acme", "company": "Web Books", "posting_date": "2026-02-27",
+               "items": [{"item_code": "BOLT", "qty": 10}]}
+    cases = [
+        ("Sales Invoice", {**invoice, "items": [{"item_code": "BOLT", "qty": "abc"}]}, "qty", 1),
+        ("Sales Invoice", {**invoice, "items": [{"item_code": "BOLT", "qty": "1e400"}]}, "qty", 1),
+        ("Sales Invoice", {**invoice, "items": [{"item_code": "BOLT", "qty": 1, "rate": {"a": 1}}]}, "rate", 1),
+        ("Sales Invoice", {**invoice, "posting_date": "2026-13-45"}, "posting_date", None),
+        ("Sales Invoice", {**invoice, "posting_date": 12345}, "posting_date", None),
+        ("Payment Entry", {"customer": "Acme", "company": "Web Books", "posting_date": "2026-03-02",
+                           "paid_amount": "abc"}, "paid_amount", None),
+        ("Payment Entry", {"customer": ["Acme"], "company": "Web Books", "posting_date": "2026-03-02",
+                           "paid_amount": 5}, "customer", None),
+    ]
+    for doctype, body, field, row in cases:
+        r = web.client.post(f"/api/resource/{doctype}", json=body)
+        assert r.status_code == 417, (body, r.get_data(as_text=True)[:300])
+        errors = r.get_json()["errors"]
+        assert (field, row) in {(e["field"], e.get("row")) for e in errors}, (body, errors)
+    r = web.client.patch("/api/v2/document/Sales Invoice/x", json={"posting_date": "31.12.2026"})
+    assert r.status_code in (404, 417)
+    with web.site.session() as s:
+        assert s.get_count("Sales Invoice") == 0 and s.get_count("Payment Entry") == 0
