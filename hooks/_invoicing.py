@@ -219,6 +219,20 @@ def post(doc: Document, ctx: Session) -> None:
     ])
 
 
+def check_outstanding(doc: Document) -> None:
+    """After submit only payments change what is owed (their allocations), never a client's edit."""
+    before = doc.get_doc_before_save()
+    if before is None or doc.flags.get("settled_by"):
+        return
+    old, new = _ledger.money(before.outstanding_amount), _ledger.money(doc.outstanding_amount)
+    if old != new:
+        raise ValidationError.from_errors([FieldError(
+            DOCTYPE, "outstanding_amount", "Outstanding Amount",
+            f"{DOCTYPE} {doc.name!r}: Outstanding Amount is set by the payments allocated to the invoice and "
+            f"cannot be changed directly (it is {_ledger.fmt(old)}; allocate a Payment Entry to reduce it)",
+            doc.outstanding_amount)])
+
+
 def before_cancel(doc: Document, ctx: Session) -> None:
     """No cancel while payments are allocated to the invoice; then the reverse lines."""
     refs = ctx.get_list("Payment Entry Reference", fields=["parent"], filters={"sales_invoice": doc.name})

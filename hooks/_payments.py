@@ -118,4 +118,5 @@ def _settle(doc: Document, ctx: Session, sign: int) -> None:
     for row in doc.references or []:
         inv = ctx.get_doc(INVOICE, row.sales_invoice, for_update=True)
         inv.outstanding_amount = _ledger.money(inv.outstanding_amount) + sign * _ledger.money(row.allocated_amount)
+        inv.flags.settled_by = doc.name  # the one way the outstanding amount of a submitted invoice changes
         inv.save()

@@ -39,6 +39,11 @@ def on_submit(doc: Document, ctx: Session) -> None:
 
 
 @hookimpl
+def before_update_after_submit(doc: Document, ctx: Session) -> None:
+    _invoicing.check_outstanding(doc)
+
+
+@hookimpl
 def before_cancel(doc: Document, ctx: Session) -> None:
     _invoicing.before_cancel(doc, ctx)
 

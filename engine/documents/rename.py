@@ -32,6 +32,7 @@ def rename_doc(ctx: DocumentSession, doctype: str, old: str, new: str) -> Docume
     with ctx.atomic():
         doc = ctx.get_doc(doctype, old)
         old = doc.name
+        _check_renamable(doc)
         if new == old:
             return doc
         if new.lower() != old.lower() and ctx.name_exists(meta, new):
@@ -47,6 +48,20 @@ def rename_doc(ctx: DocumentSession, doctype: str, old: str, new: str) -> Docume
             if caller is not None:
                 caller(doc=doc, ctx=ctx, old=old, new=new)
         return ctx.get_doc(doctype, new)
+
+
+def _check_renamable(doc: Document) -> None:
+    """A doctype may forbid renaming (``allow_rename: false``); a submitted or cancelled document keeps its ID."""
+    meta, name = doc.meta, doc.name
+    if not meta.allow_rename:
+        problem = f"{meta.name} documents cannot be renamed (the doctype does not allow it)"
+    elif meta.is_submittable and doc.docstatus in (1, 2):
+        state = "submitted" if doc.docstatus == 1 else "cancelled"
+        problem = f"{meta.name} {name!r} is {state}: a submitted or cancelled document keeps its ID"
+    else:
+        return
+    raise InvalidValueError(f"Cannot rename {meta.name} {name!r}: {problem}",
+                            [FieldError(meta.name, "name", "ID", problem, name)])
 
 
 def _write(ctx: DocumentSession, doc: Document, old: str, new: str) -> None:

@@ -145,6 +145,7 @@ class DocType:
     parent_field: str | None = None
     is_child: bool = False
     is_submittable: bool = False
+    allow_rename: bool = True  # Frappe's key; off for vouchers and ledger entries
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     record_rules: tuple[RecordRule, ...] = ()
     indexes: tuple[IndexSpec, ...] = ()

@@ -249,6 +249,7 @@ class MetaLoader:
             sort_field=raw.get("sort_field", "modified"), sort_order=raw.get("sort_order", "desc"),
             track_changes=bool(raw.get("track_changes")), is_tree=is_tree, parent_field=parent_field,
             is_child=bool(raw.get("is_child")), is_submittable=bool(raw.get("is_submittable")),
+            allow_rename=bool(raw.get("allow_rename", True)),
             permissions=raw.get("permissions") or {},
             record_rules=tuple(RecordRule(tuple(r["roles"]), r["condition"], r.get("description"))
                                for r in raw.get("record_rules") or ()),

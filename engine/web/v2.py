@@ -17,13 +17,14 @@ Answers carry the result under ``data``; errors answer ``{"errors": [{"type", "m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from engine.errors import FieldError, ValidationError
-from engine.metadata.doctype import snake
+from engine.metadata.doctype import DocType, snake
 from engine.rules.permissions import check_permission
 from engine.rules.query import MAX_LIMIT
 from engine.web import v2_meta
@@ -108,15 +109,20 @@ def copy_doc(doctype: str, name: str) -> ResponseReturnValue:
     """The document without its ID, owner, timestamps and docstatus (its rows likewise), nulls left out."""
     require_user()
     data = db_session().get_doc(doctype, _doc_name(name)).as_dict()
-    return _data(_copy_of(data, [f.name for f in current_site().get_meta(doctype).table_fields]))
+    return _data(_copy_of(data, current_site().get_meta(doctype), current_site().doctypes))
 
 
-def _copy_of(data: dict[str, Any], tables: list[str]) -> dict[str, Any]:
-    """A new document's body: a document's own position (idx) means nothing for a copy; its rows keep theirs."""
-    out = {k: v for k, v in data.items() if v is not None and k not in _NOT_COPIED and k != "idx"}
-    for table in tables:
-        out[table] = [{k: v for k, v in row.items() if v is not None and k not in _NOT_COPIED}
-                      for row in out.get(table) or ()]
+def _copy_of(data: dict[str, Any], meta: DocType, doctypes: Mapping[str, DocType]) -> dict[str, Any]:
+    """A new document's body: a document's own position (idx) means nothing for a copy; its rows keep theirs.
+
+    Fields marked ``no_copy`` (an invoice's outstanding amount, ...) are left out, as Frappe's copy_doc does."""
+    skip = {*_NOT_COPIED, "idx", *(f.name for f in meta.fields if f.no_copy)}
+    out = {k: v for k, v in data.items() if v is not None and k not in skip}
+    for tf in meta.table_fields:
+        child = doctypes[tf.options]  # type: ignore[index]
+        row_skip = {*_NOT_COPIED, *(f.name for f in child.fields if f.no_copy)}
+        out[tf.name] = [{k: v for k, v in row.items() if v is not None and k not in row_skip}
+                        for row in out.get(tf.name) or ()]
     return out
 
 

@@ -106,6 +106,28 @@ def test_the_ledger_is_immutable(books: Session):
     refused(["ledger lines are posted by submitting a voucher"], lambda: cm.insert("GL Entry", {
         "posting_date": POSTING, "company": "Docframe Inc", "account": "Sales - DI", "debit": 5,
         "voucher_type": "Sales Invoice", "voucher_no": inv.name}))
+    refused(["Cannot rename GL Entry", "the doctype does not allow it"], lambda: cm.rename_doc("GL Entry", name, "x"))
+    refused([f"Cannot rename Sales Invoice {inv.name!r}", "documents cannot be renamed"],
+            lambda: cm.rename_doc("Sales Invoice", inv.name, "INV-RENAMED"))
+    assert cm.exists("GL Entry", name) and cm.exists("Sales Invoice", inv.name)
+
+
+def test_only_payments_change_a_submitted_invoices_outstanding_amount(books: Session):
+    cm = books
+    inv = invoice(cm, ("WIDGET", 2))
+    inv.submit()
+    for value in (0, -5, 99999999):
+        refused([f"Sales Invoice {inv.name!r}: Outstanding Amount is set by the payments allocated to the invoice",
+                 "it is 200.00"], lambda v=value: cm.set_value("Sales Invoice", inv.name, {"outstanding_amount": v}))
+    cm.set_value("Sales Invoice", inv.name, {"remarks": "ok"} if "remarks" in cm.site.get_meta(
+        "Sales Invoice").fields_by_name else {"outstanding_amount": 200})  # an unchanged amount saves
+    pay = cm.insert("Payment Entry", {"customer": "Acme", "company": "Docframe Inc", "posting_date": POSTING,
+                                      "paid_amount": 50, "paid_to": "Cash - DI",
+                                      "references": [{"sales_invoice": inv.name, "allocated_amount": 50}]})
+    pay.submit()
+    assert cm.get_value("Sales Invoice", inv.name, "outstanding_amount") == Decimal("150")
+    pay.cancel()
+    assert cm.get_value("Sales Invoice", inv.name, "outstanding_amount") == Decimal("200")
 
 
 def test_the_credit_limit_holds_with_the_figures_and_a_controller_may_override(books: Session, cm_site: Site):

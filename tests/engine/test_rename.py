@@ -87,3 +87,19 @@ def test_rename_hooks_run_and_a_raising_hook_rolls_back(session, register_hook):
 def test_rename_missing_document(session):
     with pytest.raises(DoesNotExistError):
         session.rename_doc("Test Customer", "Nobody", "Somebody")
+
+
+def test_a_submitted_or_cancelled_document_keeps_its_id(session):
+    from engine.errors import InvalidValueError
+
+    session.insert("Test Customer", customer_name="Acme")
+    draft = session.insert("Test Invoice", customer="Acme")
+    assert session.rename_doc("Test Invoice", draft.name, "TINV-DRAFT").name == "TINV-DRAFT"  # a draft may be
+    doc = session.get_doc("Test Invoice", "TINV-DRAFT")
+    doc.submit()
+    with pytest.raises(InvalidValueError, match="'TINV-DRAFT' is submitted: a submitted or cancelled document keeps"):
+        session.rename_doc("Test Invoice", "TINV-DRAFT", "TINV-X")
+    doc.cancel()
+    with pytest.raises(InvalidValueError, match="is cancelled"):
+        session.rename_doc("Test Invoice", "TINV-DRAFT", "TINV-X")
+    assert session.exists("Test Invoice", "TINV-DRAFT")

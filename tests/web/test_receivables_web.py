@@ -117,3 +117,22 @@ def test_bad_numbers_dates_and_ids_in_invoices_and_payments_are_417s_naming_the_
     assert r.status_code in (404, 417)
     with web.site.session() as s:
         assert s.get_count("Sales Invoice") == 0 and s.get_count("Payment Entry") == 0
+
+
+def test_a_copy_of_an_invoice_leaves_out_what_it_owes_and_the_ledger_cannot_be_renamed(web: WebEnv):
+    _books(web)
+    new = {"doctype": "Sales Invoice", "customer": "Acme", "company": "Web Books", "posting_date": "2026-02-27",
+           "items": [{"item_code": "BOLT", "qty": 2}]}
+    inv = _msg(web.client.post(M + "submit", data={"doc": json.dumps(new)}))
+    copy = web.client.get(f"/api/v2/document/Sales Invoice/{inv['name']}/copy").get_json()["data"]
+    assert "outstanding_amount" not in copy and copy["customer"] == "Acme"
+    edit = _error(web.client.post(M + "set_value", data={"doctype": "Sales Invoice", "name": inv["name"],
+                                                        "fieldname": "outstanding_amount", "value": 0}),
+                  417, "ValidationError")
+    assert "Outstanding Amount is set by the payments allocated to the invoice" in edit["exception"]
+    with web.site.session() as s:
+        line = s.get_list("GL Entry", filters={"voucher_no": inv["name"]}, pluck="name")[0]
+    for doctype, name in (("GL Entry", line), ("Sales Invoice", inv["name"])):
+        refusal = _error(web.client.post(M + "rename_doc", data={"doctype": doctype, "old_name": name,
+                                                                  "new_name": "hacked"}), 417, "InvalidValueError")
+        assert f"Cannot rename {doctype} {name!r}" in refusal["exception"]
