@@ -103,13 +103,13 @@ def delete_chart_of_accounts(company: Document, ctx: Session) -> None:
 def validate_company(company: Document, ctx: Session) -> None:
     """Company validate: the receivables group and the default cash account belong to the company."""
     errors: list[FieldError] = []
-    if company.receivables_group and not _is_account_of(ctx, company.receivables_group, company.name, group=True):
+    if company.receivables_group and not is_account_of(ctx, company.receivables_group, company.name, group=True):
         message = (f"Company {company.name!r}: Receivables Group {company.receivables_group!r} must be a group "
                    f"account of company {company.name!r}")
         errors.append(FieldError("Company", "receivables_group", "Receivables Group", message,
                                  company.receivables_group))
     cash = company.default_cash_account
-    if cash and not _is_account_of(ctx, cash, company.name, CASH_TYPES):
+    if cash and not is_account_of(ctx, cash, company.name, CASH_TYPES):
         message = (f"Company {company.name!r}: Default Cash Account {cash!r} must be a "
                    f"Cash or Bank ledger (not group) account of company {company.name!r}")
         errors.append(FieldError("Company", "default_cash_account", "Default Cash Account", message, cash))
@@ -120,7 +120,7 @@ def validate_company(company: Document, ctx: Session) -> None:
 CASH_TYPES = ("Cash", "Bank")
 
 
-def _is_account_of(ctx: Session, account: str, company: str, types: tuple[str, ...] | None = None,
+def is_account_of(ctx: Session, account: str, company: str, types: tuple[str, ...] | None = None,
                    group: bool = False) -> bool:
     """Whether ``account`` is a group (``group``) or a ledger of one of ``types`` in ``company``.
 
@@ -193,11 +193,11 @@ def validate_company_rows(doc: Document, ctx: Session) -> None:
             message = f"{doc.doctype} {doc.name!r}: row {idx} of {label}: Company {row.company!r} is given twice"
             errors.append(FieldError(doc.doctype, "company", "Company", message, row.company, idx))
         seen.add(row.company)
-        if row.account and not _is_account_of(ctx, row.account, row.company, ("Receivable",)):
+        if row.account and not is_account_of(ctx, row.account, row.company, ("Receivable",)):
             message = (f"{doc.doctype} {doc.name!r}: row {idx} of {label}: Receivable Account {row.account!r} "
                        f"must be a Receivable ledger account of company {row.company!r}")
             errors.append(FieldError(doc.doctype, "account", "Receivable Account", message, row.account, idx))
-        if row.cash_account and not _is_account_of(ctx, row.cash_account, row.company, CASH_TYPES):
+        if row.cash_account and not is_account_of(ctx, row.cash_account, row.company, CASH_TYPES):
             message = (f"{doc.doctype} {doc.name!r}: row {idx} of {label}: Cash Account {row.cash_account!r} "
                        f"must be a Cash or Bank ledger account of company {row.company!r}")
             errors.append(FieldError(doc.doctype, "cash_account", "Cash Account", message, row.cash_account,

@@ -28,6 +28,7 @@ DOCTYPE = "Sales Invoice"
 FILLED = ("price_list", "currency", "due_date", "contact_person", "billing_address", "shipping_address",
           "sales_partner")
 CREDIT_CONTROLLER = "Credit Controller"
+HAND = "set by hand"
 
 
 # ------------------------------------------------------------------ filling
@@ -57,13 +58,15 @@ def _fill_defaults(doc: Document, ctx: Session) -> None:
     sources: dict[str, Any] = dict(doc.defaults_source or {})
     for field in FILLED:
         current, last = doc.get(field), sources.get(field)
-        filled_last = isinstance(last, dict) and last.get("value") == _plain(current)
+        # the value the resolver filled in last time, unchanged since (one set by hand stays set by hand)
+        filled_last = (isinstance(last, dict) and last.get("source") != HAND
+                       and last.get("value") == _plain(current))
         value = resolved[field]["value"]
         if current in (None, "") or filled_last or _plain(current) == _plain(value):
             doc.set(field, value)  # the resolver's (a value equal to it is the resolver's too: the form showed it)
             sources[field] = {"value": _plain(value), "source": resolved[field]["source"]}
         else:
-            sources[field] = {"value": _plain(current), "source": "set by hand"}
+            sources[field] = {"value": _plain(current), "source": HAND}
     if not doc.sales_team and resolved["sales_team"]["value"]:
         doc.sales_team = [dict(r) for r in resolved["sales_team"]["value"]]
         sources["sales_team"] = {"value": None, "source": resolved["sales_team"]["source"]}
@@ -126,6 +129,10 @@ def validate(doc: Document, ctx: Session) -> None:
         if row.qty is not None and Decimal(str(row.qty)) <= 0:
             _selling.fail(errors, row, "qty", f"{DOCTYPE}: row {row.idx} of Items: Quantity must be greater than 0 "
                           f"(got {row.qty})", row.qty)
+        if row.rate is not None and _ledger.money(row.rate) < 0:
+            _selling.fail(errors, row, "rate", f"{DOCTYPE}: row {row.idx} of Items: Rate cannot be negative "
+                          f"(got {_ledger.fmt(_ledger.money(row.rate))}); a credit note is a return, not a sale",
+                          row.rate)
         if row.rate in (None, "") and row.item_code:
             _selling.fail(errors, row, "rate", f"{DOCTYPE}: row {row.idx} of Items: Item {row.item_code!r} has no "
                           "price in the customer's price lists; enter a rate", None)
@@ -133,6 +140,10 @@ def validate(doc: Document, ctx: Session) -> None:
             _selling.fail(errors, row, "item_code", f"{DOCTYPE}: row {row.idx} of Items: Item {row.item_code!r} is "
                           "disabled", row.item_code)
     _check_currency(doc, ctx, errors)
+    _check_price_list(doc, ctx, errors)
+    _check_income_account(doc, ctx, errors)
+    if doc.sales_team:
+        _selling.check_sales_team(doc, ctx, errors)
     _check_addresses(doc, ctx, errors)
     _check_contact(doc, ctx, errors)
     if doc.due_date and doc.posting_date and str(doc.due_date) < str(doc.posting_date):
@@ -144,12 +155,43 @@ def validate(doc: Document, ctx: Session) -> None:
 
 
 def _check_currency(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
+    company_currency = ctx.get_value("Company", {"name": doc.company}, "default_currency") if doc.company else None
+    if company_currency and doc.currency and doc.currency != company_currency:
+        _selling.fail(errors, doc, "currency", f"{DOCTYPE}: Currency {doc.currency} is not the currency of company "
+                      f"{doc.company!r} ({company_currency}); invoices are in the company's currency (there are no "
+                      f"exchange rates yet): choose a Price List in {company_currency}", doc.currency)
+        return
     lists = {doc.price_list} | {r.price_list for r in doc.items or [] if r.price_list}
     for pl in sorted(x for x in lists if x):
         currency = ctx.get_value("Price List", {"name": pl}, "currency")
         if currency and doc.currency and currency != doc.currency:
             _selling.fail(errors, doc, "currency", f"{DOCTYPE}: Currency {doc.currency} does not match Price List "
                           f"{pl!r}, which is in {currency}", doc.currency)
+
+
+def _check_price_list(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
+    if doc.price_list and ctx.get_value("Price List", {"name": doc.price_list}, "selling") == 0:
+        _selling.fail(errors, doc, "price_list", f"{DOCTYPE}: Price List {doc.price_list!r} is not a selling price "
+                      "list", doc.price_list)
+
+
+def _check_income_account(doc: Document, ctx: Session, errors: list[FieldError]) -> None:
+    """The income account is a ledger (not a group) of Income, in the invoice's own company."""
+    if not doc.income_account or not doc.company:
+        return
+    acc = ctx.get_value("Account", {"name": doc.income_account}, ["company", "is_group", "root_type"])
+    if not acc:
+        return  # the link check names it
+    if acc["company"] != doc.company:
+        problem = f"belongs to company {acc['company']!r}, not {doc.company!r}"
+    elif acc["is_group"]:
+        problem = "is a group account; choose one of its ledger accounts"
+    elif acc["root_type"] != "Income":
+        problem = f"is an {acc['root_type'] or 'unclassified'} account, not an Income account"
+    else:
+        return
+    _selling.fail(errors, doc, "income_account", f"{DOCTYPE}: Income Account {doc.income_account!r} {problem}",
+                  doc.income_account)
 
 
 def _check_addresses(doc: Document, ctx: Session, errors: list[FieldError]) -> None:

@@ -46,6 +46,9 @@ def validate(doc: Document, ctx: Session) -> None:
     if not doc.paid_to:
         _selling.fail(errors, doc, "paid_to", f"{DOCTYPE}: set Paid To (company {doc.company!r} has no Default "
                       "Cash Account)", None)
+    elif doc.company and not _accounts.is_account_of(ctx, doc.paid_to, doc.company, _accounts.CASH_TYPES):
+        _selling.fail(errors, doc, "paid_to", f"{DOCTYPE}: Paid To {doc.paid_to!r} must be a Cash or Bank ledger "
+                      f"account (not a group) of company {doc.company!r}", doc.paid_to)
     seen: set[str] = set()
     for row in doc.references or []:
         _check_allocation(doc, row, ctx, seen, errors)

@@ -68,6 +68,11 @@ def test_a_new_invoice_is_filled_from_its_customer_and_says_where_from(books: Se
     inv.posting_date = dt.date(2024, 2, 1)
     inv.save()
     assert inv.due_date == dt.date(2024, 4, 15) and inv.defaults_source["due_date"]["source"] == "set by hand"
+    for _ in range(2):  # and stays so through later saves, read back fresh each time
+        inv = cm.get_doc("Sales Invoice", inv.name)
+        inv.credit_override_reason = "a later, unrelated change"
+        inv.save()
+        assert inv.due_date == dt.date(2024, 4, 15) and inv.defaults_source["due_date"]["source"] == "set by hand"
     # a hand-set rate is kept
     hand = invoice(cm, ("WIDGET", 2))
     hand.items[0].rate = 90
@@ -170,8 +175,31 @@ def test_bad_invoices_are_refused_naming_the_rule(books: Session):
     cm.insert("Price List", price_list_name="Euro List", currency="EUR")
     refused(["Currency USD does not match Price List 'Euro List', which is in EUR"],
             lambda: invoice(cm, ("WIDGET", 1), price_list="Euro List", currency="USD"))
+    refused(["Currency EUR is not the currency of company 'Docframe Inc' (USD)", "choose a Price List in USD"],
+            lambda: invoice(cm, ("WIDGET", 1), price_list="Euro List", currency="EUR"))
+    cm.insert("Price List", price_list_name="Supplier Catalogue", currency="USD", selling=0, buying=1)
+    refused(["Price List 'Supplier Catalogue' is not a selling price list"],
+            lambda: invoice(cm, ("WIDGET", 1), price_list="Supplier Catalogue"))
     cm.insert("Item", item_code="UNPRICED", item_group="Products")
     refused(["Item 'UNPRICED' has no price in the customer's price lists"], lambda: invoice(cm, ("UNPRICED", 1)))
+    refused(["row 1 of Items: Rate cannot be negative (got -29.00)"], lambda: cm.insert("Sales Invoice", {
+        "customer": "Acme", "company": "Docframe Inc", "posting_date": POSTING,
+        "items": [{"item_code": "WIDGET", "qty": 1, "rate": -29}]}))
+    cm.insert("Company", company_name="Other GmbH", abbr="OG", default_currency="USD")
+    for account, problem in (("Sales - OG", "belongs to company 'Other GmbH', not 'Docframe Inc'"),
+                             ("Accounts Receivable - DI", "is a group account"),
+                             ("Cash - DI", "is an Asset account, not an Income account")):
+        refused([f"Income Account {account!r} {problem}"], lambda a=account: invoice(cm, ("WIDGET", 1),
+                                                                                   income_account=a))
+    cm.insert("Sales Person", sales_person_name="Ann", parent_sales_person="Sales Team")
+    refused(["Sales Team", "must total exactly 100"], lambda: invoice(
+        cm, ("WIDGET", 1), sales_team=[{"sales_person": "Ann", "allocated_percentage": 50}]))
+    for account in ("Cash - OG", "Sales - DI", "Accounts Receivable - DI"):
+        refused([f"Paid To {account!r} must be a Cash or Bank ledger account (not a group) of company "
+                 "'Docframe Inc'"], lambda a=account: cm.insert("Payment Entry", {
+                     "customer": "Acme", "company": "Docframe Inc", "posting_date": POSTING, "paid_amount": 100,
+                     "paid_to": a}))
+    assert cm.get_count("Payment Entry") == 0
     assert cm.get_count("Sales Invoice") == 0 and cm.get_count("GL Entry") == 0
     cm.set_value("Company", "Docframe Inc", {"require_customer_association": 1})
     cm.insert("Customer", customer_name="Loner")
