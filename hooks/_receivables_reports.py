@@ -68,23 +68,46 @@ def open_invoices(ctx: Session, company: str | None, customer: str | None, as_of
                         filters=where, order_by="due_date asc, name asc", limit=0)
 
 
+def advances(ctx: Session, company: str | None, customer: str | None, as_of: dt.date) -> dict[str, Decimal]:
+    """customer -> what its submitted payments up to ``as_of`` left unallocated (prepayments)."""
+    where: list[list[Any]] = [["docstatus", "=", 1], ["unallocated_amount", ">", 0], ["posting_date", "<=", as_of]]
+    if company:
+        where.append(["company", "=", company])
+    if customer:
+        where.append(["customer", "=", customer])
+    out: dict[str, Decimal] = {}
+    for p in ctx.get_list("Payment Entry", fields=["customer", "unallocated_amount"], filters=where, limit=0):
+        out[p["customer"]] = out.get(p["customer"], Decimal(0)) + _ledger.money(p["unallocated_amount"])
+    return out
+
+
 def ageing(ctx: Session, filters: dict[str, Any]) -> ReportResult:
-    """What each customer owes on open invoices, by days past the due date."""
+    """What each customer owes on open invoices, by days past the due date, less its unallocated payments."""
     as_of = filters["as_of"] or ctx.now().date()
     totals: dict[str, dict[str, Any]] = {}
+
+    def row_of(customer: str) -> dict[str, Any]:
+        return totals.setdefault(customer, {"customer": customer, "outstanding": Decimal(0), "advance": Decimal(0),
+                                            "net": Decimal(0), **{label: Decimal(0) for label, _ in BUCKETS}})
+
     for inv in open_invoices(ctx, filters["company"], filters["customer"], as_of):
-        row = totals.setdefault(inv["customer"], {"customer": inv["customer"], "outstanding": Decimal(0),
-                                                  **{label: Decimal(0) for label, _ in BUCKETS}})
+        row = row_of(inv["customer"])
         late = (as_of - _day(inv["due_date"] or inv["posting_date"])).days
         label = next(lb for lb, limit in BUCKETS if limit is None or late <= limit)
         amount = _ledger.money(inv["outstanding_amount"])
         row[label] += amount
         row["outstanding"] += amount
-    rows = sorted(totals.values(), key=lambda r: (-r["outstanding"], r["customer"]))
+    for customer, amount in advances(ctx, filters["company"], filters["customer"], as_of).items():
+        row_of(customer)["advance"] = -amount
+    for row in totals.values():
+        row["net"] = row["outstanding"] + row["advance"]
+    rows = sorted(totals.values(), key=lambda r: (-r["net"], r["customer"]))
     return ReportResult(columns=[("customer", "Customer", "Link"), ("outstanding", "Outstanding", "Currency"),
-                                 *[(label, f"{label} days", "Currency") for label, _ in BUCKETS]],
+                                 *[(label, f"{label} days", "Currency") for label, _ in BUCKETS],
+                                 ("advance", "Unallocated Payments", "Currency"), ("net", "Net Owed", "Currency")],
                         rows=rows, chart=Chart("bar", x="customer", y=tuple(label for label, _ in BUCKETS)),
-                        message=f"Open invoices as of {as_of.isoformat()}, aged by days past their due date.")
+                        message=f"Open invoices as of {as_of.isoformat()}, aged by days past their due date; "
+                                "unallocated payments (prepayments) are taken off in Net Owed.")
 
 
 def sales_analytics(ctx: Session, filters: dict[str, Any]) -> ReportResult:

@@ -28,7 +28,15 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from engine.documents import marks
-from engine.errors import DoesNotExistError, FieldError, HookError, MandatoryError, PermissionError, ValidationError
+from engine.errors import (
+    DoesNotExistError,
+    FieldError,
+    HookError,
+    LinkValidationError,
+    MandatoryError,
+    PermissionError,
+    ValidationError,
+)
 from engine.metadata.doctype import Field, default_label
 from engine.metadata.fieldtypes import FIELD_TYPES
 from engine.rules.permissions import has_permission
@@ -67,8 +75,22 @@ class Report:
     where: str = ""
 
     def run(self, ctx: Any, values: Mapping[str, Any]) -> ReportResult:
-        """Coerce the filter values, then run; a missing or bad value is a ValidationError naming the filter."""
-        return self.fn(ctx, self.coerce(values))
+        """Coerce the filter values, then run; a missing or bad value is a ValidationError naming the filter:
+        a Link to a record that does not exist, a From Date after the To Date."""
+        filters = self.coerce(values)
+        errors: list[FieldError] = []
+        for f in self.filters:
+            value = filters.get(f.name)
+            if f.type == "Link" and value not in (None, "") and not ctx.exists(f.options, value):
+                errors.append(FieldError(self.name, f.name, f.label, f"{self.name}: {f.label} {value!r} does not "
+                                         "exist", value, None, LinkValidationError))
+        start, end = filters.get("from_date"), filters.get("to_date")
+        if start is not None and end is not None and start > end:
+            errors.append(FieldError(self.name, "to_date", "To Date", f"{self.name}: To Date {end} is before the "
+                                     f"From Date {start}", end))
+        if errors:
+            raise ValidationError.from_errors(errors)
+        return self.fn(ctx, filters)
 
     def coerce(self, values: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}

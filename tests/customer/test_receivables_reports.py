@@ -68,6 +68,16 @@ def test_ageing_buckets_by_days_past_due_and_totals_the_open_invoices(books: Ses
     assert sum(r["outstanding"] for r in result.rows) == \
         ledger.receivable_balance(cm, "Acme") + ledger.receivable_balance(cm, "Beta")
     assert by["Acme"]["outstanding"] == cm.get_value("Sales Invoice", names["jan"], "outstanding_amount") + 350
+    assert by["Acme"]["advance"] == 0 and by["Acme"]["net"] == Decimal("400")
+    # a prepayment is taken off what the customer owes; a customer who only paid ahead is listed in credit
+    cm.insert("Customer", customer_name="Gamma", company="Docframe Inc")
+    for customer, amount in (("Beta", 80), ("Gamma", 30)):
+        cm.insert("Payment Entry", {"customer": customer, "company": "Docframe Inc", "posting_date": "2024-04-01",
+                                    "paid_amount": amount}).submit()
+    by = {r["customer"]: r for r in run(cm_site, cm, "Accounts Receivable", as_of="2024-05-10").rows}
+    assert (by["Beta"]["outstanding"], by["Beta"]["advance"], by["Beta"]["net"]) == (500, -80, 420)
+    assert (by["Gamma"]["outstanding"], by["Gamma"]["net"]) == (0, -30)
+    assert ledger.receivable_balance(cm, "Beta") == by["Beta"]["net"]
 
 
 def test_sales_analytics_rolls_up_the_tree_and_matches_the_income_ledger(books: Session, cm_site: Site):

@@ -54,6 +54,37 @@ def test_balance_statement_and_payment_reminder(web: WebEnv):
     assert f"{names['jan']} 2024-01-15 2024-02-14 60 200.00 80.00" in reminder
     assert f"{names['mar']} 2024-03-05 2024-04-04 10 100.00 100.00" in reminder
     assert "Total open 180.00" in reminder and "overdue amount of 180.00 USD" in reminder
+    # a prepayment (not allocated) reduces what the customer is asked to pay; one that covers all, to nothing
+    with web.site.session() as s:
+        s.insert("Payment Entry", customer="Acme", company="Print Co", posting_date=dt.date(2024, 4, 1),
+                 paid_amount=50).submit()
+    reminder = _words(web.client.get("/print", query_string={"doctype": "Customer", "name": "Acme",
+                                                             "format": "Payment Reminder", "as_of": "2024-04-14"}).text)
+    assert "overdue amount of 130.00 USD (the overdue 180.00 less your unallocated payments of 50.00)" in reminder
+    assert "Less unallocated payments -50.00 Net owed 130.00" in reminder
+    with web.site.session() as s:
+        s.insert("Payment Entry", customer="Acme", company="Print Co", posting_date=dt.date(2024, 4, 2),
+                 paid_amount=500).submit()
+    reminder = _words(web.client.get("/print", query_string={"doctype": "Customer", "name": "Acme",
+                                                             "format": "Payment Reminder", "as_of": "2024-04-14"}).text)
+    assert "your unallocated payments of 550.00 USD cover them: nothing is to be paid" in reminder
+    assert "Please pay" not in reminder
+
+
+def test_a_bad_printout_parameter_is_a_417_naming_it(web: WebEnv):
+    _books(web)
+    for params, message in (({"format": "Balance Statement", "from_date": "bad"},
+                             "Balance Statement: From Date 'bad' is not a date (YYYY-MM-DD)"),
+                            ({"format": "Balance Statement", "from_date": "2024-03-01", "to_date": "2024-01-01"},
+                             "To Date 2024-01-01 is before the From Date 2024-03-01"),
+                            ({"format": "Payment Reminder", "as_of": "yesterday"},
+                             "Payment Reminder: As of 'yesterday' is not a date"),
+                            ({"format": "Payment Reminder", "company": "Nope"},
+                             "Payment Reminder: Company 'Nope' does not exist")):
+        for path in ("/printview", "/api/method/frappe.utils.print_format.download_pdf"):
+            r = web.client.get(path, query_string={"doctype": "Customer", "name": "Acme", **params})
+            assert r.status_code == 417, (path, params, r.status_code)
+            assert message in unescape(r.get_data(as_text=True)), (path, r.get_data(as_text=True)[-400:])
 
 
 def test_pdf_standard_format_and_errors(web: WebEnv):

@@ -69,3 +69,27 @@ def test_the_caller_needs_the_report_permission_and_sees_only_their_records(web:
     refused = web.anon().get(RUN, query_string={"report_name": "Customers by Group"}, headers={"Authorization": nobody})
     assert refused.status_code == 403 and "report permission on Customer" in refused.text
     assert web.anon().get(RUN, query_string={"report_name": "Customers by Group"}).status_code == 401
+
+
+def test_a_filter_naming_no_record_or_a_backwards_period_is_a_417(web: WebEnv) -> None:
+    _customers(web)
+    r = web.client.get(RUN, query_string={"report_name": "Balance Report", "filters": json.dumps({"customer": "Nope"})})
+    assert r.status_code == 417
+    assert r.get_json()["errors"][0]["field"] == "customer"
+    assert "Balance Report: Customer 'Nope' does not exist" in r.get_json()["exception"]
+    r = web.client.get(RUN, query_string={"report_name": "Balance Report", "filters": json.dumps(
+        {"customer": "Umbrella", "from_date": "2026-12-31", "to_date": "2026-01-01"})})
+    assert r.status_code == 417
+    assert "Balance Report: To Date 2026-01-01 is before the From Date 2026-12-31" in r.get_json()["exception"]
+
+
+def test_the_desk_report_page_asks_for_its_required_filters_before_running(web: WebEnv) -> None:
+    _customers(web)
+    first = web.client.get("/app/report/balance-report")
+    assert first.status_code == 200
+    assert "Set Customer, then Run." in first.text and "is required" not in first.text
+    empty = web.client.get("/app/report/balance-report", query_string={"customer": ""})
+    assert empty.status_code == 417 and empty.text.count("Balance Report: Customer is required") == 1
+    nope = web.client.get("/app/report/balance-report", query_string={"customer": "Nope"})
+    assert nope.status_code == 417 and "Customer &#39;Nope&#39; does not exist" in nope.text
+    assert 'id="report-chart"' not in nope.text

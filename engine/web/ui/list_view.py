@@ -195,8 +195,10 @@ def build(session: Session, meta: DocType, slug: str, args: MultiDict[str, str],
                                 limit=PAGE_SIZE)
     inputs = [FilterInput(f, (args.getlist(f.name) or [""])[-1], f.options if f.type == "Link" else None)
               for f in meta.data_fields if f.in_filter]
-    tree_fields = [f.name for f in meta.data_fields
-                   if f.type == "Link" and isinstance(f.options, str) and session.site.doctypes[f.options].is_tree]
+    doctypes = session.site.doctypes
+    tree_fields = [f.name for f in meta.data_fields  # a Link to "DocType" is metadata: no tree
+                   if f.type == "Link" and isinstance(f.options, str) and f.options in doctypes
+                   and doctypes[f.options].is_tree]
     if meta.is_tree:
         tree_fields.insert(0, "name")
     page_obj = ListPage(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
@@ -45,23 +46,33 @@ class ReportPage:
     can_export: bool
     query: str
     cells: list[list[str]] = field(default_factory=list)
+    prompt: str | None = None  # first visit of a report with required filters: what to fill in
 
 
 def build(session: Session, report: Report, args: MultiDict[str, str]) -> ReportPage:
     errors: dict[str, str] = {}
-    result, error = None, None
-    try:
-        result = report.run(session, args)
-    except ValidationError as exc:
-        error = exc.message
-        errors = {e.field: e.message for e in exc.errors or () if isinstance(e, FieldError) and e.field}
+    result, error, prompt = None, None, None
+    missing = [f for f in report.filters if f.required and args.get(f.name, f.default) in (None, "")]
+    if missing and not any(f.name in args for f in report.filters):
+        # the first visit: ask for the filters the report needs instead of reporting them missing
+        prompt = f"Set {' and '.join(f.label for f in missing)}, then Run."
+    else:
+        try:
+            result = report.run(session, args)
+        except ValidationError as exc:
+            errors = {e.field: e.message for e in exc.errors or () if isinstance(e, FieldError) and e.field}
+            # the problems shown at their filters are not repeated above the table
+            rest = [e.message for e in exc.errors or () if not (isinstance(e, FieldError) and e.field in errors)]
+            error = "; ".join(rest) if exc.errors else exc.message
+            error = error or None
     filters = [FieldView(f, f.name, display_value(f, args.get(f.name, f.default)), errors.get(f.name),
                          link_doctype=f.options if f.type == "Link" and isinstance(f.options, str) else None)
                for f in report.filters]
     page = ReportPage(report, f"/app/report/{report_slug(report.name)}", filters, result, error,
                       _figure(result) if result is not None else "", has_permission(session, report.ref_doctype,
                                                                                    "export"),
-                      "&".join(f"{k}={v}" for k, v in args.items(multi=True) if k != "format"))
+                      urlencode([(k, v) for k, v in args.items(multi=True) if k != "format"]),
+                      prompt=prompt)
     if result is not None:
         page.cells = [[spreadsheet.text(row.get(key)) for key, _, _ in result.columns] for row in result.rows]
     return page

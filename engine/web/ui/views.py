@@ -378,7 +378,8 @@ def report_page(report_slug: str) -> ResponseReturnValue:
     crumbs = [NavItem("Home", "/app"), NavItem("Reports", "/app"), NavItem(report.name, "")]
     f = frame(session, csrf.token(), report.name, crumbs, current=report.name)
     # plotly.js adds a <style> element for its toolbar: the only page that allows inline styles
-    return _html(pages.render_page("report.html", None, frame=f, page=page), 417 if page.error else 200,
+    failed = page.error or any(fv.error for fv in page.filters)
+    return _html(pages.render_page("report.html", None, frame=f, page=page), 417 if failed else 200,
                  inline_styles=True)
 
 
