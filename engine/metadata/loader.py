@@ -446,10 +446,10 @@ class MetaLoader:
             self.problem(dt.source, dt.name, fieldname, f"naming: {msg}")
 
         uses = {"field": {"field", "on_duplicate", "separator"}, "expression": {"pattern", "on_duplicate", "separator"},
-                "series": {"pattern"}}.get(n.rule, set())
+                "series": {"pattern"}, "prompt": {"field"}}.get(n.rule, set())
         for key in sorted(set(given) - uses - {"rule"}):
             bad(None, f"{key!r} does not apply to rule {n.rule!r}")
-        if n.rule == "field" and n.field not in self.dropped.get(dt.name, ()):
+        if (n.rule == "field" or (n.rule == "prompt" and n.field)) and n.field not in self.dropped.get(dt.name, ()):
             f = dt.fields_by_name.get(n.field or "")
             if f is None:
                 hint = _did_you_mean(n.field, dt.fields_by_name) if n.field else ""

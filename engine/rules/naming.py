@@ -129,6 +129,9 @@ def set_name(doc: Record, ctx: UnitOfWork) -> None:
     doc.flags.name_base = None
     doc.flags.name_retry = "error"
     current = doc.get("name")
+    if not current and rule.rule == "prompt" and rule.field:  # the ID defaults to a field (a User's email)
+        current = doc.get(rule.field)
+        current = current.strip() if isinstance(current, str) else current
     try:
         if current or rule.rule == "prompt":
             doc.name = _checked(meta.name, normalize_name(current if current is not None else ""), "ID", "name")

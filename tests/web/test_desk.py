@@ -480,3 +480,26 @@ def test_import_page_dry_run_then_import_with_an_error_file(web: WebEnv):
         assert s.exists("Customer", "Acme-1") and not s.exists("Customer", "Widgets Ltd")
     clerk = _sales_user(web, "importer@example.com")  # Sales User: no import permission
     assert clerk.get("/app/customer/-/import").status_code == 403
+
+
+def test_a_user_given_id_is_asked_on_the_new_form_and_a_user_can_be_made_with_a_password(desk: Desk,
+                                                                                        sink_site: Site):
+    page = desk.client.get("/app/role/new")
+    assert 'name="__newname"' in page.text and "The Role&#39;s ID" in page.text
+    missing = desk.client.post("/app/role/new", data={"csrf_token": token(desk.client, "/app/role/new"),
+                                                      "description": "Reads the books"})
+    assert missing.status_code == 417
+    assert errors_at(missing.text).get("__newname") == "enter an ID (name); this doctype is named by the user"
+    made = desk.client.post("/app/role/new", data={"csrf_token": token(desk.client, "/app/role/new"),
+                                                   "__newname": "Auditor", "description": "Reads the books"})
+    assert made.status_code == 302 and made.headers["Location"] == "/app/role/Auditor"
+    assert "Leave empty to use the Email." in desk.client.get("/app/user/new").text
+    made = desk.client.post("/app/user/new", data={
+        "csrf_token": token(desk.client, "/app/user/new"), "email": "ann@example.com", "full_name": "Ann",
+        "password": "a-long-Passw0rd", "roles-present": "1", "roles-0-role": "Auditor"})
+    assert made.status_code == 302 and made.headers["Location"] == "/app/user/ann%40example.com"
+    fresh = create_app(sink_site, APP_CONFIG).test_client()
+    assert fresh.post("/api/method/login", json={"usr": "ann@example.com", "pwd": "a-long-Passw0rd"}).status_code == 200
+    with sink_site.session() as s:
+        s.delete_doc("User", "ann@example.com")
+        s.delete_doc("Role", "Auditor")

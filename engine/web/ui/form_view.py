@@ -182,12 +182,12 @@ def error_map(meta: DocType, errors: Iterable[FieldError]) -> tuple[dict[tuple[s
         else:
             general.append(e.message)
             continue
-        message = _at_field(e.message, meta.name)
+        message = at_field(e.message, meta.name)
         placed[key] = placed[key] + "; " + message if key in placed else message
     return placed, general
 
 
-def _at_field(message: str, doctype: str) -> str:
+def at_field(message: str, doctype: str) -> str:
     """A field's message without the "Customer: row 2 of Contacts: " that places it: the form shows where."""
     if message.startswith(f"{doctype}: "):
         message = message[len(doctype) + 2:]

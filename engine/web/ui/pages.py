@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.documents.document import Document
 from engine.errors import DocframeError, FieldError, InvalidValueError
-from engine.metadata.doctype import DocType
+from engine.metadata.doctype import DocType, Field
 from engine.rules.permissions import has_permission, user_context
 from engine.site.session import Session
 from engine.web.context import current_site
@@ -91,6 +91,19 @@ class FormPage:
         return f"/app/{slug(self.meta.name)}/new" if self.is_new else doc_url(self.meta.name, self.doc.name)
 
 
+ID_INPUT = "__newname"  # Frappe's name for the ID a user types on a new form
+
+
+def _id_box(meta: DocType, doc: Document, errors: list[FieldError]) -> form_view.FieldView:
+    """The ID input of a new document whose ID the user gives (naming rule ``prompt``)."""
+    fallback = meta.fields_by_name.get(meta.naming.field or "")
+    help_text = (f"Leave empty to use the {fallback.label}." if fallback is not None
+                 else f"The {meta.name}'s ID; it cannot be changed later, only renamed.")
+    f = Field(ID_INPUT, "Data", "ID", required=fallback is None, description=help_text, length=140)
+    error = "; ".join(form_view.at_field(e.message, meta.name) for e in errors if e.field == "name") or None
+    return form_view.FieldView(f, ID_INPUT, doc.get("name") or "", error)
+
+
 def form_page(session: Session, meta: DocType, doc: Document, errors: list[FieldError], message: str | None,
               stale: bool) -> FormPage:
     is_new = doc.is_new()
@@ -116,6 +129,10 @@ def form_page(session: Session, meta: DocType, doc: Document, errors: list[Field
         modified=str(before.modified) if before is not None and before.modified else "",
         conditions=json.dumps(_conditions(meta, child_metas)),
     )
+    if is_new and meta.naming.rule == "prompt" and page.sections and page.sections[0].columns:
+        page.sections[0].columns[0].items.insert(0, _id_box(meta, doc, errors))
+        at_id = {e.message for e in errors if e.field == "name"}
+        general = page.general_errors = [m for m in general if m not in at_id]
     if general and not message:
         page.message = general[0]
     caller = session.hook_caller(meta.name, "form_context")

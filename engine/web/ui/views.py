@@ -282,6 +282,8 @@ def new_form(doctype_slug: str) -> ResponseReturnValue:
         doc.update(form_view.posted_values(meta, _prefill(meta, request.args), None))  # "New" from a connection
         return _form(session, meta, doc, [], status=200)
     doc = session.new_doc(meta.name, form_view.posted_values(meta, request.form, None))
+    if meta.naming.rule == "prompt" and request.form.get(pages.ID_INPUT, "").strip():
+        doc.name = request.form[pages.ID_INPUT].strip()
     try:
         doc.insert()
     except PermissionError:
