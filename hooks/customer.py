@@ -13,6 +13,7 @@ from ._selling import fail
 
 DEFAULT_GROUP = "Default Customer Group"
 DEFAULT_TERRITORY = "All Territories"
+SALES_USER = "Sales User"  # restricted by the record rule to the customers they manage
 
 
 def _full_name(doc: Document) -> str | None:
@@ -29,7 +30,11 @@ def before_naming(doc: Document, ctx: Session) -> None:
 
 @hookimpl
 def before_validate(doc: Document, ctx: Session) -> None:
-    """Keep an Individual's name in sync (the ID stays); default group and territory."""
+    """Keep an Individual's name in sync (the ID stays); default group and territory; a Sales User's new
+    customer is theirs to manage (their record rule shows them only those)."""
+    if doc.is_new() and not doc.get("customer_manager") and ctx.user != "Administrator" \
+            and SALES_USER in ctx.roles() and ctx.exists("User", ctx.user):
+        doc.customer_manager = ctx.user
     if doc.get("customer_type") == "Individual" and _full_name(doc):
         doc.customer_name = _full_name(doc)
     if not doc.get("customer_group") and ctx.exists("Customer Group", DEFAULT_GROUP):

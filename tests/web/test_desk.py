@@ -361,6 +361,18 @@ def test_a_restricted_user_never_sees_another_users_customers(web: WebEnv):
     assert 'href="/app/customer"' in nav and 'href="/app/user"' not in nav  # the sidebar lists readable doctypes
 
 
+def test_a_sales_users_new_customer_is_theirs_to_manage_and_stays_in_their_list(web: WebEnv):
+    clerk = _sales_user(web, "newbie@example.com")
+    r = clerk.post("/app/customer/new", data={"csrf_token": token(clerk), "customer_name": "Fresh Co",
+                                              "customer_type": "Company"})
+    assert r.status_code == 302, errors_at(r.text)
+    assert clerk.get(r.headers["Location"]).status_code == 200
+    assert "Fresh Co" in clerk.get("/app/customer").text
+    with web.site.session() as s:
+        assert s.get_value("Customer", "Fresh Co", "customer_manager") == "newbie@example.com"
+        assert s.insert("Customer", customer_name="Admin Co").customer_manager is None  # not for Administrator
+
+
 def test_connections_offer_a_prefilled_new_contact(web: WebEnv):
     with web.site.session() as s:
         s.insert("Customer", customer_name="Globex")
