@@ -82,6 +82,14 @@ def test_front_door_sends_guests_to_login_and_users_to_the_desk(desk: Desk, sink
     assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=/app/test-customer")
     assert desk.client.get("/").headers["Location"] == "/app"
     assert guest.get("/", query_string={"cmd": "ping"}).get_json() == {"message": "pong"}  # the API keeps Frappe's
+    # the whole address survives the login, every argument of it
+    wanted = "/app/test-customer?test_group=A&customer_name=B%20C&sort=modified"
+    sent = guest.get(wanted).headers["Location"]
+    login_page = guest.get(sent)
+    assert f'name="next" value="{wanted}"' in unescape(login_page.text)
+    r = guest.post("/login", data={"usr": "Administrator", "pwd": PASSWORD, "next": wanted,
+                                   "csrf_token": token(guest, sent)})
+    assert r.headers["Location"] == wanted
 
 
 def test_login_errors_csrf_and_open_redirects(sink_site: Site):

@@ -43,7 +43,7 @@ def _guard() -> ResponseReturnValue | None:
     if request.method == "POST":
         csrf.check()
     if current_user() == auth.GUEST and request.endpoint not in GUEST_PAGES:
-        return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/?=&"))
+        return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/"))
     return None
 
 
