@@ -387,6 +387,11 @@ def test_connections_offer_a_prefilled_new_contact(web: WebEnv):
         s.insert("Contact", first_name="Hank", links=[{"link_doctype": "Customer", "link_name": "Globex"}])
     page = web.client.get("/app/customer/Globex").text
     assert "<h2>Connections</h2>" in page
+    with web.site.session() as s:
+        s.insert("Contact", first_name="Other")  # linked to no customer
+    listed = unescape(re.search(r'<a href="(/app/contact\?[^"]+)">Contact</a>', page).group(1))
+    contacts = web.client.get(listed).text  # the customer's own contacts, not every contact
+    assert "Hank" in contacts and "Other" not in contacts and "Dynamic Link: Link Name" in contacts
     new = unescape(re.search(r'href="(/app/contact/new\?[^"]+)"', page).group(1))
     form = web.client.get(new).text
     assert 'name="links-1-link_doctype" value="Customer"' in form and 'name="links-1-link_name" value="Globex"' in form

@@ -143,7 +143,9 @@ def parse_filters(meta: DocType, args: Mapping[str, Any] | MultiDict[str, str]) 
             values = [v.strip() for v in value.split(",") if v.strip()]
         elif op == "between":
             values = [v.strip() for v in value.split(",", 1)]
-        filters.append([name, op, values])
+        child, dot, field = name.partition(".")
+        # "Dynamic Link.link_name|=|Acme": a filter on the rows of a child table (a Connections link)
+        filters.append([child, field, op, values] if dot else [name, op, values])
     return filters, problems
 
 
@@ -212,6 +214,9 @@ def build(session: Session, meta: DocType, slug: str, args: MultiDict[str, str],
         parts = raw.split(FILTER_SEPARATOR, 2)
         if len(parts) == 3:
             remaining = [r for r in args.getlist("f") if r != raw]
-            page_obj.added_filters.append(AddedFilter(parts[0], meta.label_of(parts[0]), parts[1], parts[2],
+            child, dot, field = parts[0].partition(".")
+            label = (f"{child}: {doctypes[child].label_of(field)}" if dot and child in doctypes
+                     else meta.label_of(parts[0]))
+            page_obj.added_filters.append(AddedFilter(parts[0], label, parts[1], parts[2],
                                                       page_obj.url(f=remaining, page=None)))
     return page_obj

@@ -208,12 +208,12 @@ def connections(session: Session, meta: DocType, name: str) -> list[Connection]:
                 continue
             if count == 0 and source.doctype_field is not None and table is None:
                 continue
-            list_url = f"/app/{slug(parent.name)}?" + urlencode(
-                {"f": [f"{c[-3]}|{c[-2]}|{c[-1]}" for c in condition if len(c) == 3]}, doseq=True)
+            list_url = f"/app/{slug(parent.name)}?" + urlencode(  # child-row filters as "Child.field"
+                {"f": [f"{c[0]}.{c[1]}|{c[2]}|{c[3]}" if len(c) == 4 else f"{c[0]}|{c[1]}|{c[2]}"
+                       for c in condition]}, doseq=True)
             new_url = (f"/app/{slug(parent.name)}/new?" + urlencode(prefill)
                        if has_permission(session, parent.name, "create") else None)
-            out[parent.name] = Connection(parent.name, parent.name, count, list_url if table is None else
-                                          f"/app/{slug(parent.name)}", new_url)
+            out[parent.name] = Connection(parent.name, parent.name, count, list_url, new_url)
     return sorted(out.values(), key=lambda c: (c.count == 0, c.label))
 
 
