@@ -107,3 +107,16 @@ def test_pdf_standard_format_and_errors(web: WebEnv):
     assert "Customer has no print format 'Nope' (use Standard, Balance Statement, Payment Reminder)" in \
         unescape(missing.text)
     assert web.anon().get("/printview?doctype=Customer&name=Acme").status_code == 302  # to the login page
+
+
+def test_the_form_offers_its_printouts_and_the_printout_its_parameters_and_the_way_back(web: WebEnv):
+    _books(web)
+    form = unescape(web.client.get("/app/customer/Acme").text)
+    assert '<a class="btn" href="/printview?doctype=Customer&name=Acme&format=Balance+Statement"' in form
+    assert ">Print Payment Reminder</a>" in form and ">Print</a>" in form  # and the Standard format
+    page = unescape(web.client.get("/printview", query_string={
+        "doctype": "Customer", "name": "Acme", "format": "Payment Reminder", "as_of": "2024-04-14"}).text)
+    assert '<a href="/app/customer/Acme">' in page
+    assert '<input name="as_of" value="2024-04-14" type="date">' in page
+    assert "format=Payment+Reminder&as_of=2024-04-14&pdf=1" in page.replace("%20", "+")
+    assert "@media print { .formats, .print-params { display: none; }" in page

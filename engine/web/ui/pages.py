@@ -14,6 +14,7 @@ from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from engine.documents.document import Document
+from engine.documents.printing import STANDARD
 from engine.errors import DocframeError, FieldError, InvalidValueError
 from engine.metadata.doctype import DocType, Field
 from engine.rules.permissions import has_permission, user_context
@@ -85,6 +86,7 @@ class FormPage:
     connections: list[Connection] = field(default_factory=list)
     conditions: str = "{}"  # depends_on / mandatory_depends_on per field, for the browser
     extra: dict[str, Any] = field(default_factory=dict)  # from the app's form_context hook
+    prints: list[tuple[str, str]] = field(default_factory=list)  # (format, /printview URL) of a saved document
 
     @property
     def url(self) -> str:
@@ -135,6 +137,10 @@ def form_page(session: Session, meta: DocType, doc: Document, errors: list[Field
         general = page.general_errors = [m for m in general if m not in at_id]
     if general and not message:
         page.message = general[0]
+    if not is_new:
+        formats = [STANDARD, *sorted(n for d, n in session.site.hooks.print_formats if d == meta.name)]
+        page.prints = [(f, "/printview?" + urlencode({"doctype": meta.name, "name": doc.name, "format": f}))
+                       for f in formats]
     caller = session.hook_caller(meta.name, "form_context")
     if not is_new:
         with session.checked(meta.name, "read", doc):

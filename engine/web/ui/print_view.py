@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from flask import current_app
 
 from engine.documents.printing import STANDARD
 from engine.errors import DoesNotExistError, ServiceUnavailableError
 from engine.site.session import Session
+from engine.web.ui.desk import slug
 from engine.web.ui.form_view import display_value
 from engine.web.ui.templating import environment, render
 
@@ -44,13 +46,17 @@ def html(session: Session, args: dict[str, Any]) -> tuple[str, str]:
         params = {p: (args.get(p) or None) for p in pf.params}
         with session.checked(meta.name, "read", doc):  # what the document's printout reads serves it
             template, context = pf.template, pf.fn(doc, session, params)
+        context.setdefault("params", [(p, args.get(p) or "") for p in pf.params])
     env = current_app.extensions.get(ENV_KEY)
     if env is None:
         env = current_app.extensions[ENV_KEY] = environment(site.app)
         env.filters["money"] = _money
         env.filters["day"] = _day
+    context.setdefault("params", [])
+    context["param_query"] = urlencode([(k, v) for k, v in context["params"] if v])
     body = render(env, [template], doc=doc, meta=meta, format=fmt, formats=[STANDARD, *formats],
-                  printed=dt.date.today(), **context)
+                  printed=dt.date.today(), form_url=f"/app/{slug(meta.name)}/{quote(str(doc.name), safe='')}",
+                  **context)
     return body, f"{fmt}-{doc.name}".replace("/", "-").replace(" ", "-")
 
 
