@@ -350,8 +350,8 @@ def user_api_key(cfg: Config, email: str, revoke: bool) -> None:
 @docframe.command("import")
 @click.argument("doctype")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--update", "mode", flag_value="update", help="Update documents by their ID column.")
-@click.option("--upsert", "mode", flag_value="upsert", help="Update where the ID (or --key) exists, else insert.")
+@click.option("--update", is_flag=True, help="Update documents by their ID column.")
+@click.option("--upsert", is_flag=True, help="Update where the ID (or --key) exists, else insert.")
 @click.option("--key", metavar="FIELD", help="With --upsert: the field that identifies a document (default: ID).")
 @click.option("--dry-run", is_flag=True, help="Show what each row would do; write nothing.")
 @click.option("--all-or-nothing", is_flag=True, help="Write nothing if any row fails (default: skip bad rows).")
@@ -366,12 +366,16 @@ def user_api_key(cfg: Config, email: str, revoke: bool) -> None:
               help="Queue the import as an Import Job for `docframe worker` (needs DOCFRAME_QUEUE_URL); "
                    "follow it with `docframe jobs`.")
 @click.pass_obj
-def import_(cfg: Config, doctype: str, file: Path, mode: str | None, key: str | None, dry_run: bool,
+def import_(cfg: Config, doctype: str, file: Path, update: bool, upsert: bool, key: str | None, dry_run: bool,
             all_or_nothing: bool, replace_children: bool, errors_path: Path | None, batch_size: int,
             as_user: str, background: bool) -> None:
     """Import DOCTYPE documents from a CSV or XLSX FILE through the full document lifecycle."""
     from engine.site.importer import Importer, RowResult
 
+    if update and upsert:
+        raise click.UsageError("--update and --upsert exclude each other: --update only changes documents that "
+                               "exist, --upsert also inserts the others")
+    mode = "update" if update else "upsert" if upsert else None
     site = cfg.site()
     if background:
         _queue_import(site, doctype, file, mode=mode or "insert", key=key, dry_run=dry_run,

@@ -8,7 +8,8 @@ flagged, not the first.
 
 - ``duplicate_fields`` values are compared as stored (one ``IN`` query per field and
   batch, which the field's index serves; MariaDB's collation also ignores case).
-- "Near-identical" titles are equal once case, spaces and the punctuation
+- "Near-identical" titles (of doctypes named by a field, an expression or the user; not
+  of vouchers named by a series, whose title is a party many share) are equal once case, spaces and the punctuation
   ``. , - ' & /`` are left out ("ACME, Inc." and "Acme Inc"). No index serves that
   comparison, so the finder keeps the hashes of the keys it has seen (the stored
   titles, read once, then each batch's) and queries only for a key it has seen
@@ -56,6 +57,9 @@ class DuplicateFinder:
         self.ctx, self.meta = ctx, meta
         self.table = ctx.site.table(meta.name)
         self.title = meta.title_field or "name"
+        # A title says who a record is when the record is named by it (a customer, a contact); for vouchers
+        # named by a series its title is the party, which many of them share: no hint there.
+        self.compare_titles = meta.naming.rule in ("field", "expression", "prompt")
         self._seen: set[int] | None = None  # hashes of the squashed titles before the current batch
 
     def hints(self, names: Sequence[str], skip_title: frozenset[str] = frozenset()) -> dict[str, list[str]]:
@@ -66,7 +70,7 @@ class DuplicateFinder:
         if not names:
             return {}
         if self._seen is None:
-            self._seen = self._stored_keys(names)
+            self._seen = self._stored_keys(names) if self.compare_titles else set()
         table, meta = self.table, self.meta
         columns = [table.c.name, *(table.c[f] for f in {*meta.duplicate_fields, self.title} if f != "name")]
         order = {n.lower(): i for i, n in enumerate(names)}
@@ -86,7 +90,7 @@ class DuplicateFinder:
                     out[r["name"]].append(f"possible duplicate: {meta.name} {others[0]!r} has the same {label} "
                                           f"{r[fieldname]!r}")
         seen_before: list[tuple[Any, str]] = []
-        for r in new_rows:
+        for r in new_rows if self.compare_titles else ():
             if not _given(r[self.title]):
                 continue
             key = squash(str(r[self.title]))

@@ -209,7 +209,10 @@ class Importer:
     def run(self, path: Path | str, errors_path: Path | str | None = None) -> ImportSummary:
         started = time.perf_counter()
         table = open_table(path)
-        columns, unknown = map_columns(self.meta, self.child_metas, table.header)  # type: ignore[arg-type]
+        header = table.header
+        if [h.strip() for h in header[-3:]] == ERROR_COLUMNS:
+            header = header[:-3]  # a fixed error file imported again: its messages are not data
+        columns, unknown = map_columns(self.meta, self.child_metas, header)  # type: ignore[arg-type]
         if not columns:
             raise ImportFileError(f"{Path(path).name}: no column names a field of {self.meta.name} "
                                   f"(got {', '.join(table.header[:8]) or 'none'})")
@@ -217,7 +220,7 @@ class Importer:
                                 columns=[(c.header, self._target(c)) for c in columns])
         counter = [0]
         docs = _documents(self.meta, columns, table.rows, counter)
-        errors = _ErrorFile(errors_path, table.header) if errors_path else None
+        errors = _ErrorFile(errors_path, header) if errors_path else None
         try:
             if self.dry_run or self.all_or_nothing:
                 try:
@@ -521,6 +524,9 @@ def _repeats_key(chunk: list[Pending], key: str) -> bool:
     return False
 
 
+ERROR_COLUMNS = ["Row", "Column", "Message"]  # what an error file adds after the file's own columns
+
+
 class _RollBack(Exception):
     """Leaves the import's transaction without committing it."""
 
@@ -531,7 +537,7 @@ class _ErrorFile:
     def __init__(self, path: Path | str, header: list[str]):
         self.file = Path(path).open("w", newline="", encoding="utf-8")  # noqa: SIM115 -- written row by row, closed by close()
         self.writer = csv.writer(self.file)
-        self.writer.writerow([*header, "Row", "Column", "Message"])
+        self.writer.writerow([*header, *ERROR_COLUMNS])
         self.width = len(header)
 
     def write(self, pending: Pending, result: RowResult) -> None:

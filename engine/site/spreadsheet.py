@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,8 @@ def text(value: Any) -> str:
         return format(value, "f")
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, (dict, list)):  # a JSON field: JSON, which an import reads back
+        return json.dumps(value, default=str, ensure_ascii=False)
     return str(value)
 
 

@@ -105,6 +105,15 @@ def test_error_file_can_be_fixed_and_imported_again(cm: Session, tmp_path: Path)
         "Customer Group", "Commercial") else "Default Customer Group"]])
     summary, _ = run(cm, fixed)
     assert summary.counts["create"] == 1 and cm.exists("Customer", "Bad")
+    # the error file itself, its messages left as they were, imported again: the old messages are not data
+    # and the new error file has one Row, Column and Message each
+    again = write_csv(tmp_path / "again.csv", [rows[0], ["Worse", "Nowhere", "3", "Customer Group", "stale"]])
+    errors2 = tmp_path / "errors2.csv"
+    summary, _ = run(cm, again, errors=errors2)
+    assert summary.unknown_columns == [] and summary.counts["error"] == 1
+    rows2 = list(csv.reader(errors2.open()))
+    assert rows2[0] == ["Customer Name", "Customer Group", "Row", "Column", "Message"]
+    assert rows2[1][:4] == ["Worse", "Nowhere", "2", "Customer Group"] and "stale" not in rows2[1][4]
 
 
 def test_all_or_nothing_writes_nothing_when_a_row_fails(cm: Session, tmp_path: Path):
@@ -249,3 +258,6 @@ def test_cli_import_export_and_a_kill_mid_way(cm: Session, cm_site: Site, tmp_pa
     again = subprocess.run([*cli, "import", "Customer", str(out), "--upsert"], capture_output=True, text=True,
                            timeout=120)
     assert again.returncode == 0 and "2 unchanged" in again.stdout
+    both = subprocess.run([*cli, "import", "Customer", str(out), "--update", "--upsert"], capture_output=True,
+                          text=True, timeout=120)
+    assert both.returncode == 2 and "--update and --upsert exclude each other" in both.stderr

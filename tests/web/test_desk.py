@@ -149,10 +149,14 @@ def test_a_bad_filter_is_a_message_not_an_error(desk: Desk):
 def test_export_and_bulk_delete_follow_the_filters(desk: Desk):
     _customers(desk.site, 3)
     with desk.site.session() as s:
-        s.insert("Test Customer", customer_name="Other", customer_type="Individual", first_name="O")
+        s.insert("Test Customer", customer_name="Other", customer_type="Individual", first_name="O",
+                 settings={"theme": "dark", "tags": [1, None]})
     r = desk.client.get("/app/test-customer/-/export.csv?customer_type=Company")
     rows = list(csv.reader(io.StringIO(r.text)))
     assert rows[0][0] == "ID" and sorted(r[0] for r in rows[1:]) == ["Cust 00", "Cust 01", "Cust 02"]
+    other = list(csv.DictReader(io.StringIO(desk.client.get("/app/test-customer/-/export.csv?customer_type="
+                                                            "Individual").text)))
+    assert other[0]["Settings"] == '{"theme": "dark", "tags": [1, null]}'  # JSON, as an import reads it back
     from openpyxl import load_workbook
 
     xlsx = desk.client.get("/app/test-customer/-/export.xlsx?customer_type=Company&sort=name")
