@@ -285,3 +285,4 @@ def before_cancel(doc: Document, ctx: Session) -> None:
             f"{DOCTYPE} {doc.name!r} cannot be cancelled: Payment Entry {', '.join(paid)} is allocated to it; "
             "cancel the payment first", doc.outstanding_amount)])
     _ledger.reverse(ctx, doc)
+    doc.outstanding_amount = 0  # a cancelled invoice asks nothing of anyone (its lines are reversed)

@@ -40,8 +40,11 @@ _EU_NAMES.update({"czechia": "CZ", "greece": "EL"})
 # ------------------------------------------------------------------ helpers
 def fail(errors: list[FieldError], doc: Any, field: str, message: str, value: Any = None,
          row: int | None = None) -> None:
-    """Add one FieldError for ``doc`` (a document or a child row: the label comes from its meta)."""
+    """Add one FieldError for ``doc`` (a document or a child row: the label comes from its meta; a row's
+    error carries its position, so the form marks the grid's cell)."""
     f = doc.meta.fields_by_name.get(field)
+    if row is None and doc.meta.is_child:
+        row = doc.get("idx")
     errors.append(FieldError(doc.meta.name, field, (f.label if f else None) or field, message, value, row))
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from engine import Chart, Document, ReportResult, Session, hookimpl, print_format, report, whitelist
-from engine.errors import FieldError, ValidationError
+from engine.errors import DoesNotExistError, FieldError, ValidationError
 
 from . import _accounts, _credit, _defaults, _ledger, _parties, _printouts, _selling
 from ._selling import fail
@@ -164,6 +164,8 @@ def get_defaults(ctx: Session, customer: str, company: str | None = None,
 def get_credit_limit(ctx: Session, customer: str, company: str) -> dict[str, Any]:
     """The customer's credit limit in a company and where it comes from (customer, group or company)."""
     doc = ctx.get_doc("Customer", customer)  # 404 / 403 before anything else
+    if not ctx.exists("Company", company):
+        raise DoesNotExistError(f"Company {company!r} does not exist")
     with ctx.checked("Customer", "read", doc):
         limit, source = _selling.credit_limit(ctx, doc.name, company)
     return {"customer": doc.name, "company": company, "credit_limit": limit, "source": source}

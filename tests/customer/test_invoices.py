@@ -91,6 +91,7 @@ def test_submit_posts_to_the_customers_receivable_account_and_cancel_reverses(bo
                                 ("Sales - DI", Decimal("0"), Decimal("400"), 0)]
     assert ledger.receivable_balance(cm, "Acme", "Docframe Inc") == Decimal("400")
     inv.cancel()
+    assert cm.get_value("Sales Invoice", inv.name, "outstanding_amount") == 0  # it asks for nothing now
     assert gl(cm, inv.name) == [("Acme - DI", Decimal("0"), Decimal("400"), 1),
                                 ("Acme - DI", Decimal("400"), Decimal("0"), 1),
                                 ("Sales - DI", Decimal("0"), Decimal("400"), 1),

@@ -77,7 +77,9 @@ def test_defaults_method_coerces_a_date_and_reports_bad_arguments(web: WebEnv) -
     assert "argument 'company' must be str: expected text, not list" in r.get_data(as_text=True)
     r = web.client.post(M + "hooks.customer.get_credit_limit", json={"customer": "Acme", "company": 5})
     as_text = web.client.get(M + "hooks.customer.get_credit_limit", query_string={"customer": "Acme", "company": "5"})
-    assert r.status_code == 200 and r.get_json() == as_text.get_json()  # a JSON number is its text, as in a query
+    # a JSON number is its text, as in a query: both name company "5", which does not exist
+    assert r.status_code == as_text.status_code == 404 and r.get_json() == as_text.get_json()
+    assert "Company '5' does not exist" in r.get_json()["exception"]
 
     r = web.client.get(M + "hooks.customer.get_defaults", query_string={"company": "Alpha", "colour": "red"})
     assert r.status_code == 417

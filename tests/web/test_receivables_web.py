@@ -136,3 +136,18 @@ def test_a_copy_of_an_invoice_leaves_out_what_it_owes_and_the_ledger_cannot_be_r
         refusal = _error(web.client.post(M + "rename_doc", data={"doctype": doctype, "old_name": name,
                                                                   "new_name": "hacked"}), 417, "InvalidValueError")
         assert f"Cannot rename {doctype} {name!r}" in refusal["exception"]
+
+
+def test_a_rule_broken_by_an_item_row_is_marked_at_its_cell(web: WebEnv):
+    _books(web)
+    with web.site.session() as s:
+        s.insert("Item", item_code="NUT", item_group="All Item Groups")  # no price anywhere
+    page = web.client.get("/app/sales-invoice/new")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = web.client.post("/app/sales-invoice/new", data={
+        "csrf_token": token, "customer": "Acme", "company": "Web Books", "posting_date": "2026-02-27",
+        "items-present": "1", "items-1-item_code": "BOLT", "items-1-qty": "1",
+        "items-2-item_code": "NUT", "items-2-qty": "2"})
+    assert r.status_code == 417
+    cells = dict(re.findall(r'id="f-([\w-]+)-error">([^<]+)<', r.text))
+    assert "items-2-rate" in cells and "has no price" in unescape(cells["items-2-rate"]), cells

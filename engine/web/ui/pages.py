@@ -147,7 +147,7 @@ def form_page(session: Session, meta: DocType, doc: Document, errors: list[Field
             page.versions = _versions(session, meta, doc) if meta.track_changes else []
             for extra in caller(doc=doc, ctx=session) if caller is not None else ():
                 page.extra.update(extra or {})
-        page.connections = connections(session, meta, doc.name)
+        page.connections = connections(session, meta, doc.name, offer_new=docstatus != 2)
     elif caller is not None:  # a new document's form too (e.g. which fields refresh it)
         for extra in caller(doc=doc, ctx=session):
             page.extra.update(extra or {})
@@ -179,7 +179,7 @@ def _versions(session: Session, meta: DocType, doc: Document) -> list[VersionEnt
     return out
 
 
-def connections(session: Session, meta: DocType, name: str) -> list[Connection]:
+def connections(session: Session, meta: DocType, name: str, offer_new: bool = True) -> list[Connection]:
     """Documents that link to this one, by doctype, with a "New" link that fills in the link."""
     site = session.site
     out: dict[str, Connection] = {}
@@ -217,8 +217,8 @@ def connections(session: Session, meta: DocType, name: str) -> list[Connection]:
             list_url = f"/app/{slug(parent.name)}?" + urlencode(  # child-row filters as "Child.field"
                 {"f": [f"{c[0]}.{c[1]}|{c[2]}|{c[3]}" if len(c) == 4 else f"{c[0]}|{c[1]}|{c[2]}"
                        for c in condition]}, doseq=True)
-            new_url = (f"/app/{slug(parent.name)}/new?" + urlencode(prefill)
-                       if has_permission(session, parent.name, "create") else None)
+            new_url = (f"/app/{slug(parent.name)}/new?" + urlencode(prefill)  # none from a cancelled document
+                       if offer_new and has_permission(session, parent.name, "create") else None)
             out[parent.name] = Connection(parent.name, parent.name, count, list_url, new_url)
     return sorted(out.values(), key=lambda c: (c.count == 0, c.label))
 
