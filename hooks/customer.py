@@ -164,9 +164,9 @@ def get_defaults(ctx: Session, customer: str, company: str | None = None,
 def get_credit_limit(ctx: Session, customer: str, company: str) -> dict[str, Any]:
     """The customer's credit limit in a company and where it comes from (customer, group or company)."""
     doc = ctx.get_doc("Customer", customer)  # 404 / 403 before anything else
-    if not ctx.exists("Company", company):
-        raise DoesNotExistError(f"Company {company!r} does not exist")
-    with ctx.checked("Customer", "read", doc):
+    with ctx.checked("Customer", "read", doc):  # what the customer's limit reads serves it
+        if not ctx.exists("Company", company):
+            raise DoesNotExistError(f"Company {company!r} does not exist")
         limit, source = _selling.credit_limit(ctx, doc.name, company)
     return {"customer": doc.name, "company": company, "credit_limit": limit, "source": source}
 
