@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine import Chart, ReportResult, Session
+from engine.errors import FieldError, ValidationError
 
 from . import _ledger
 
@@ -151,6 +152,10 @@ def target_vs_actual(ctx: Session, filters: dict[str, Any]) -> ReportResult:
     """
     tree = filters["based_on"] or "Territory"
     parent_field = TARGET_TREES[tree]
+    if not 1900 <= filters["fiscal_year"] <= 9999:
+        raise ValidationError.from_errors([FieldError(
+            "Target vs Actual", "fiscal_year", "Fiscal Year", "Target vs Actual: Fiscal Year must be a year "
+            f"between 1900 and 9999 (got {filters['fiscal_year']})", filters["fiscal_year"])])
     year = str(filters["fiscal_year"])
     where: list[list[Any]] = [["docstatus", "=", 1], ["posting_date", ">=", f"{year}-01-01"],
                               ["posting_date", "<=", f"{year}-12-31"]]

@@ -121,8 +121,9 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL refuses NUL; no en
 
 
 def shown(value: Any) -> str:
-    """``repr`` of a value for an error message, shortened when it is long."""
-    text = repr(value)
+    """``repr`` of a value for an error message, shortened when it is long (a Decimal or a date as users
+    write it: ``NaN``, ``2026-01-31``, not ``Decimal('NaN')``)."""
+    text = str(value) if isinstance(value, (Decimal, dt.date, dt.time)) else repr(value)
     return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 4] + "...'"
 
 

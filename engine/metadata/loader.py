@@ -354,13 +354,15 @@ class MetaLoader:
         for key in ("title_field", "sort_field"):
             value = getattr(dt, key)
             if value and value not in STANDARD_COLUMNS and self.unknown(dt, value, with_value=True):
-                bad(value, f"{key} {value!r} is not a field with a value{_did_you_mean(value, names)}")
+                bad(None, f"{key} {value!r} is not a field with a value{_did_you_mean(value, names)}")
         for s in dt.search_fields:
             if s != "name" and (self.unknown(dt, s, with_value=True) or (s in names and names[s].type == "Password")):
-                bad(s, f"search_fields: {s!r} is not a searchable field{_did_you_mean(s, names)}")
+                bad(s if s in names else None, f"search_fields: {s!r} is not a searchable field"
+                    f"{_did_you_mean(s, names)}")
         for s in dt.duplicate_fields:
             if s not in names or names[s].type not in _DUPLICATE_TYPES:
-                bad(s, f"duplicate_fields: {s!r} is not a Data or Link field{_did_you_mean(s, names)}")
+                bad(s if s in names else None, f"duplicate_fields: {s!r} is not a Data or Link field"
+                    f"{_did_you_mean(s, names)}")
         if dt.is_child:
             given = [k for k in ("is_tree", "is_submittable", "track_changes") if raw.get(k)]
             given += [k for k in ("permissions", "naming", "record_rules") if k in raw]

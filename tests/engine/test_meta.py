@@ -330,15 +330,15 @@ def test_dynamic_link_through_a_link_to_doctype_is_valid(tmp_path: Path) -> None
     assert load_doctypes([tmp_path])["Note"].fields_by_name["ref"].options == "ref_type"
 
 
-@pytest.mark.parametrize(("keys", "field", "message"), [
-    ({"title_field": "titel"}, "titel", "title_field 'titel' is not a field with a value (did you mean 'title'?)"),
-    ({"sort_field": "created"}, "created", "sort_field 'created' is not a field with a value"),
-    ({"sort_field": "rows"}, "rows", "sort_field 'rows' is not a field with a value"),
-    ({"title_field": "sec"}, "sec", "title_field 'sec' is not a field with a value"),
-    ({"search_fields": ["title", "nope"]}, "nope", "search_fields: 'nope' is not a searchable field"),
+@pytest.mark.parametrize(("keys", "field", "message"), [  # a name that is no field is not reported as one
+    ({"title_field": "titel"}, None, "title_field 'titel' is not a field with a value (did you mean 'title'?)"),
+    ({"sort_field": "created"}, None, "sort_field 'created' is not a field with a value"),
+    ({"sort_field": "rows"}, None, "sort_field 'rows' is not a field with a value"),
+    ({"title_field": "sec"}, None, "title_field 'sec' is not a field with a value"),
+    ({"search_fields": ["title", "nope"]}, None, "search_fields: 'nope' is not a searchable field"),
     ({"duplicate_fields": ["rows"]}, "rows", "duplicate_fields: 'rows' is not a Data or Link field"),
 ])
-def test_list_settings_must_name_fields(tmp_path: Path, keys: dict[str, Any], field: str, message: str) -> None:
+def test_list_settings_must_name_fields(tmp_path: Path, keys: dict[str, Any], field: str | None, message: str) -> None:
     c = doctype("Customer", fld("title"), fld("sec", "Section Break"),
                 fld("rows", "Table", options="Customer Row"), **keys)
     found = problems(tmp_path, {"r.yaml": ROW, "c.yaml": c})

@@ -532,3 +532,17 @@ def test_a_user_given_id_is_asked_on_the_new_form_and_a_user_can_be_made_with_a_
     with sink_site.session() as s:
         s.delete_doc("User", "ann@example.com")
         s.delete_doc("Role", "Auditor")
+
+
+def test_a_tree_group_in_the_filter_bar_lists_everything_under_it(web: WebEnv):
+    with web.site.session() as s:
+        s.insert("Territory", territory_name="Europe", parent_territory="All Territories", is_group=1)
+        s.insert("Territory", territory_name="Germany", parent_territory="Europe")
+        s.insert("Customer", customer_name="Berlin Co", territory="Germany")
+        s.insert("Customer", customer_name="Elsewhere Co")
+    europe = web.client.get("/app/customer", query_string={"territory": "Europe"}).text
+    assert "Berlin Co" in europe and "Elsewhere Co" not in europe
+    germany = web.client.get("/app/customer", query_string={"territory": "Germany"}).text
+    assert "Berlin Co" in germany and "Elsewhere Co" not in germany
+    sorted_badly = web.client.get("/app/customer", query_string={"sort": "nonexistent"}).text
+    assert "Customer cannot be sorted by &#39;nonexistent&#39;" in sorted_badly and "Berlin Co" in sorted_badly

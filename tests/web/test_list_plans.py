@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -77,7 +78,8 @@ def plans_of(site: Any, statements: list[tuple[str, Any]], table: str) -> tuple[
     with site.engine.connect() as conn:
         for sql, params in statements:
             flat = " ".join(sql.split()).lower()
-            if not flat.startswith("select") or f"from {table}" not in flat.replace('"', "").replace("`", ""):
+            bare = flat.replace('"', "").replace("`", "")
+            if not flat.startswith("select") or not re.search(rf"from {table}\b", bare):  # not tab_customer_group
                 continue
             if "count(" in flat:
                 counts.append(explain(conn, sql, params))

@@ -93,3 +93,11 @@ def test_the_desk_report_page_asks_for_its_required_filters_before_running(web: 
     nope = web.client.get("/app/report/balance-report", query_string={"customer": "Nope"})
     assert nope.status_code == 417 and "Customer &#39;Nope&#39; does not exist" in nope.text
     assert 'id="report-chart"' not in nope.text
+
+
+def test_a_fiscal_year_out_of_range_is_named_as_such(web: WebEnv) -> None:
+    r = web.client.get(RUN, query_string={"report_name": "Target vs Actual",
+                                          "filters": json.dumps({"fiscal_year": 99999})})
+    assert r.status_code == 417
+    assert r.get_json()["errors"][0]["message"] == ("Target vs Actual: Fiscal Year must be a year between 1900 and "
+                                                    "9999 (got 99999)")

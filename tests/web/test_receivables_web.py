@@ -151,3 +151,20 @@ def test_a_rule_broken_by_an_item_row_is_marked_at_its_cell(web: WebEnv):
     assert r.status_code == 417
     cells = dict(re.findall(r'id="f-([\w-]+)-error">([^<]+)<', r.text))
     assert "items-2-rate" in cells and "has no price" in unescape(cells["items-2-rate"]), cells
+
+
+def test_the_invoice_list_filters_by_status(web: WebEnv):
+    _books(web)
+    with web.site.session() as s:
+        draft = s.insert("Sales Invoice", customer="Acme", company="Web Books", posting_date="2026-02-01",
+                         items=[{"item_code": "BOLT", "qty": 1}])
+        done = s.insert("Sales Invoice", customer="Acme", company="Web Books", posting_date="2026-02-02",
+                        items=[{"item_code": "BOLT", "qty": 2}])
+        done.submit()
+    page = web.client.get("/app/sales-invoice", query_string={"docstatus": "Submitted"}).text
+    assert done.name in page and draft.name not in page
+    assert '<option selected>Submitted</option>' in page
+    drafts = web.client.get("/app/sales-invoice", query_string={"docstatus": "Draft"}).text
+    assert draft.name in drafts and done.name not in drafts
+    bad = web.client.get("/app/sales-invoice", query_string={"docstatus": "Lost"}).text
+    assert "Status &#39;Lost&#39; is none of Draft, Submitted, Cancelled" in bad

@@ -163,6 +163,7 @@ def _desk_cases(walk: Walk) -> Iterator[Case]:
     yield Case("login page", "GET", "/login", ("desk", ("public",)))
     yield Case("asset", "GET", "/assets/desk/desk.css", ("desk", ("public",)))
     yield Case("chart library", "GET", "/assets/vendor/plotly.min.js", ("desk", ("public",)))
+    yield Case("favicon", "GET", "/favicon.ico", ("desk", ("public",)))
     yield Case("report", "GET", "/app/report/customers-by-group", ("desk", ("perm", "Customer", "report", None)))
     yield Case("home", "GET", "/app", ("desk", ("login",)))
     yield Case("search", "GET", "/app/search?q=acme", ("desk", ("login",)))

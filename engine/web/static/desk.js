@@ -273,4 +273,15 @@
     form.addEventListener("change", changed);
     form.addEventListener("input", changed);
   }
+
+  // A new document's form starts in its first field (or the first one with an error), ready to type.
+  var docForm = document.getElementById("doc-form");
+  if (docForm && (docForm.hasAttribute("data-new") || docForm.querySelector(".has-error")) &&
+      (!document.activeElement || document.activeElement === document.body)) {
+    var first = $$(".has-error input, .has-error select, .has-error textarea", docForm)[0] ||
+      $$("input, select, textarea", docForm).filter(function (el) {
+        return el.type !== "hidden" && !el.readOnly && !el.disabled && el.offsetParent !== null;
+      })[0];
+    if (first) first.focus();
+  }
 })();

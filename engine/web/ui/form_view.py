@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.documents.document import Document
 from engine.errors import FieldError
-from engine.metadata.doctype import DocType, Field
+from engine.metadata.doctype import VIRTUAL_DOCTYPES, DocType, Field
 from engine.metadata.expressions import ExpressionError, compile_expression
 
 NOT_POSTED = frozenset({"Read Only", "Table", "Section Break", "Column Break", "Tab Break"})
@@ -36,6 +36,7 @@ class FieldView:
     hidden: bool = False  # by its depends_on, for the document as it is now
     link_doctype: str | None = None
     is_set: bool = False  # a Password field that holds a value
+    open_doctype: str | None = None  # the doctype of the record the value names (the field's open link)
 
     @property
     def id(self) -> str:
@@ -111,8 +112,13 @@ def _field_view(f: Field, value: Any, input_name: str, doc_values: dict[str, Any
         read_only = True
     hidden = bool(f.depends_on) and not _holds(f.depends_on, doc_values, user)
     link = f.options if f.type == "Link" and isinstance(f.options, str) else None
+    target = None  # the doctype the value opens as: a Link's own; a Dynamic Link's, from its doctype field
+    if link is not None and link not in VIRTUAL_DOCTYPES:
+        target = link
+    elif f.type == "Dynamic Link" and isinstance(f.options, str) and isinstance(doc_values.get(f.options), str):
+        target = doc_values[f.options] or None
     return FieldView(f, input_name, display_value(f, value), error, read_only, hidden or f.hidden, link,
-                     is_set=f.type == "Password" and bool(value))
+                     is_set=f.type == "Password" and bool(value), open_doctype=target)
 
 
 def _holds(source: str, values: dict[str, Any], user: dict[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from engine.errors import FilterError
+from engine.errors import DocframeError, FilterError
 from engine.metadata.doctype import STANDARD_LABELS, DocType, Field
 from engine.rules.query import OPERATORS
 from engine.site.session import Session
@@ -25,6 +25,8 @@ from engine.site.session import Session
 PAGE_SIZE = 20
 MAX_COLUMNS = 8
 FILTER_SEPARATOR = "|"
+STATUSES = ("Draft", "Submitted", "Cancelled")  # a submittable document's docstatus 0, 1, 2
+STATUS_FIELD = Field("docstatus", "Select", "Status", options=STATUSES)
 # Operators offered by "add filter", in the order shown; tree operators only for Links to trees.
 PLAIN_OPERATORS = ("=", "!=", "like", "not like", ">", "<", ">=", "<=", "in", "not in", "is")
 TREE_OPERATORS = ("descendants of (inclusive)", "descendants of", "not descendants of", "ancestors of")
@@ -132,6 +134,13 @@ def parse_filters(meta: DocType, args: Mapping[str, Any] | MultiDict[str, str]) 
             value = (getlist(f.name) or [""])[-1]
             if value != "":
                 filters.append([f.name, "like" if f.fieldtype.is_text and "%" in value else "=", value])
+    status = (getlist("docstatus") or [""])[-1] if meta.is_submittable else ""
+    if status in STATUSES:
+        filters.append(["docstatus", "=", STATUSES.index(status)])
+    elif status in ("0", "1", "2"):
+        filters.append(["docstatus", "=", int(status)])
+    elif status:
+        problems.append(f"Status {status!r} is none of {', '.join(STATUSES)}")
     for raw in getlist("f"):
         parts = raw.split(FILTER_SEPARATOR, 2)
         if len(parts) != 3 or parts[1] not in OPERATORS:
@@ -147,6 +156,24 @@ def parse_filters(meta: DocType, args: Mapping[str, Any] | MultiDict[str, str]) 
         # "Dynamic Link.link_name|=|Acme": a filter on the rows of a child table (a Connections link)
         filters.append([child, field, op, values] if dot else [name, op, values])
     return filters, problems
+
+
+def _groups_as_subtrees(session: Session, meta: DocType, filters: list[list[Any]]) -> None:
+    """A filter-bar value that is a group of a tree (Territory "Europe") means everything under it, as in
+    ERPNext's reports; a leaf stays an equality, which the field's index serves."""
+    for flt in filters:
+        if len(flt) != 3 or flt[1] != "=" or not isinstance(flt[2], str):
+            continue
+        f = meta.fields_by_name.get(flt[0])
+        target = session.site.doctypes.get(f.options) if f is not None and isinstance(f.options, str) else None
+        if f is None or not f.in_filter or f.type != "Link" or target is None or not target.is_tree:
+            continue
+        try:
+            group = session.get_value(target.name, {"name": flt[2]}, "is_group")
+        except DocframeError:
+            continue  # a tree the user may not read: the plain equality
+        if group:
+            flt[1] = "descendants of (inclusive)"
 
 
 def search_filters(meta: DocType, q: str) -> list[list[Any]]:
@@ -169,10 +196,14 @@ def build(session: Session, meta: DocType, slug: str, args: MultiDict[str, str],
     q = (args.get("q") or "").strip()
     sortable = {c.name for c in columns} | {f.name for f in meta.data_fields if f.has_column} | set(STANDARD_LABELS)
     sort = args.get("sort") or meta.sort_field
+    problems: list[str] = []
     if sort not in sortable:
+        problems.append(f"{meta.name} cannot be sorted by {sort!r}; sorted by {meta.label_of(meta.sort_field)}")
         sort = meta.sort_field
     order = "asc" if (args.get("order") or meta.sort_order).lower() == "asc" else "desc"
-    filters, problems = parse_filters(meta, args)
+    filters, bad_filters = parse_filters(meta, args)
+    problems += bad_filters
+    _groups_as_subtrees(session, meta, filters)
     base_filters = defaults(filters) if defaults is not None else []
     filters = [*base_filters, *filters]
     or_filters = search_filters(meta, q)
@@ -197,6 +228,9 @@ def build(session: Session, meta: DocType, slug: str, args: MultiDict[str, str],
                                 limit=PAGE_SIZE)
     inputs = [FilterInput(f, (args.getlist(f.name) or [""])[-1], f.options if f.type == "Link" else None)
               for f in meta.data_fields if f.in_filter]
+    if meta.is_submittable:  # Draft / Submitted / Cancelled, as Frappe's list sidebar offers
+        given = (args.getlist("docstatus") or [""])[-1]
+        inputs.insert(0, FilterInput(STATUS_FIELD, STATUSES[int(given)] if given in ("0", "1", "2") else given, None))
     doctypes = session.site.doctypes
     tree_fields = [f.name for f in meta.data_fields  # a Link to "DocType" is metadata: no tree
                    if f.type == "Link" and isinstance(f.options, str) and f.options in doctypes

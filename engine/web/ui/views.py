@@ -35,7 +35,7 @@ from engine.web.ui import csrf, form_view, import_view, list_view, pages, print_
 from engine.web.ui.desk import Frame, NavItem, doctype_of, flash, frame, slug
 
 bp = Blueprint("desk", __name__, static_folder="../static", static_url_path="/assets/desk")
-GUEST_PAGES = frozenset({"desk.login", "desk.static", "desk.plotly_js"})
+GUEST_PAGES = frozenset({"desk.login", "desk.static", "desk.plotly_js", "desk.favicon"})
 
 
 @bp.before_request
@@ -383,6 +383,12 @@ def report_page(report_slug: str) -> ResponseReturnValue:
     failed = page.error or any(fv.error for fv in page.filters)
     return _html(pages.render_page("report.html", None, frame=f, page=page), 417 if failed else 200,
                  inline_styles=True)
+
+
+@bp.route("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers and bookmarks ask here whatever the page's <link rel="icon"> says."""
+    return redirect("/assets/desk/favicon.svg", code=301)
 
 
 @bp.route("/assets/vendor/plotly.min.js")
