@@ -68,11 +68,13 @@ def before_validate(doc: Document, ctx: DocumentSession) -> None:
 
 @hookspec
 def validate(doc: Document, ctx: DocumentSession) -> None:
-    """Insert, save and submit: the built-in checks passed, values are coerced.
+    """Insert, save and submit: after the built-in checks; values are coerced.
 
     Application rules go here: raise a ValidationError (with FieldErrors) to
-    refuse. May change ``doc``; later changes are not checked again. Not called
-    when the built-in checks failed.
+    refuse. May change ``doc``; later changes are not checked again. Also called
+    when the built-in checks failed, with ``doc.flags.checks_failed`` set (their
+    errors), so that its own problems are reported with them at once; a value that
+    did not convert is None then, and any other error the hook raises is ignored.
     """
 
 

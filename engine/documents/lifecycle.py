@@ -269,6 +269,8 @@ def run(op: str, doc: Document, ctx: DocumentSession) -> None:
                     caller = ctx.hook_caller(doc.meta.name, step)
                     if caller is not None:
                         caller(doc=doc, ctx=ctx)
+                elif step == "check_fields" and "validate" in LIFECYCLE[op]:
+                    _check_fields_and_rules(doc, ctx)
                 else:
                     BUILTIN_STEPS[step](doc, ctx)
             if op != "delete":
@@ -282,6 +284,40 @@ def run(op: str, doc: Document, ctx: DocumentSession) -> None:
         doc.flags.pop("naming_errors", None)
         doc.flags.pop("coerce_errors", None)
         raise
+
+
+def _check_fields_and_rules(doc: Document, ctx: DocumentSession) -> None:
+    """The built-in checks; when they fail, the app's ``validate`` rules still run, so a form shows
+    every problem at once (a sales team not totalling 100 beside an empty required field).
+
+    The rules then see ``doc.flags.checks_failed`` (the built-in problems; values that did not
+    convert are None): a ValidationError they raise is reported with the built-in problems, any
+    other error of theirs is left out (it comes from the invalid values, which are reported).
+    """
+    try:
+        validation.check_document(doc, ctx)
+        return
+    except ValidationError as exc:
+        failed = exc
+    caller = ctx.hook_caller(doc.meta.name, "validate")
+    if caller is None:
+        raise failed
+    doc.flags.checks_failed = failed.errors
+    try:
+        caller(doc=doc, ctx=ctx)
+    except ValidationError as rules:
+        seen = {(e.doctype, e.row, e.field, e.message) for e in failed.errors}
+        extra = [e for e in rules.errors if (e.doctype, e.row, e.field, e.message) not in seen]
+        if extra:
+            raise ValidationError.from_errors([*failed.errors, *extra]) from None
+        if not rules.errors:  # a rule that raised a message without field errors
+            raise ValidationError.from_errors([*failed.errors, FieldError(doc.meta.name, None, None,
+                                                                          rules.message)]) from None
+    except Exception:  # a rule tripping over the invalid values: those are what to report
+        pass
+    finally:
+        doc.flags.pop("checks_failed", None)
+    raise failed
 
 
 _RESTORED_ON_FAILURE = ("name", "docstatus", "modified", "modified_by", "creation", "owner")

@@ -11,7 +11,7 @@ from engine import LIFECYCLE, hookimpl
 from engine.documents import hookspecs
 from engine.documents.hookspecs import HOOK_NAMES
 from engine.documents.lifecycle import BUILTIN_STEPS
-from engine.errors import InvalidValueError, MandatoryError, ValidationError
+from engine.errors import FieldError, InvalidValueError, MandatoryError, ValidationError
 
 
 def _recorder(calls: list, doctype: str | None = None) -> types.SimpleNamespace:
@@ -103,7 +103,7 @@ def test_values_are_coerced_before_any_hook_and_a_bad_one_is_none_and_reported(s
     seen.clear()
     with pytest.raises(ValidationError) as exc:
         session.insert("Test Customer", customer_name="Beta", visits="lots", rows=[{"item": "a", "amount": [1]}])
-    assert seen == {"before_validate": (None, None)}  # the hook never sees the raw values; validate is not reached
+    assert seen == {"before_validate": (None, None), "validate": (None, None)}  # no hook sees the raw values
     fields = {(e.field, e.row) for e in exc.value.errors}
     assert fields == {("visits", None), ("amount", 1)}
     assert "Test Customer: row 1 of Rows: Amount" in str(exc.value) and "Visits" in str(exc.value)
@@ -169,12 +169,37 @@ def test_changes_in_before_save_are_written(session, register_hook):
     assert session.get_doc("Test Customer", "Acme").notes == "visits=3"
 
 
-def test_validate_is_not_called_when_built_in_checks_fail(session, register_hook):
+def test_validate_runs_when_built_in_checks_fail_and_its_problems_come_with_theirs(session, register_hook):
     calls: list[str] = []
     register_hook("Test Customer", _recorder(calls))
     with pytest.raises(MandatoryError):
         session.insert("Test Customer", customer_name="Acme", rows=[{"amount": 1}])
-    assert calls == ["before_insert", "before_naming", "before_validate"]
+    assert calls == ["before_insert", "before_naming", "before_validate", "validate"]  # and nothing after
+
+    seen = {}
+
+    class Rules:
+        @hookimpl
+        def validate(self, doc, ctx):
+            seen["failed"] = [e.field for e in doc.flags.checks_failed or ()]
+            if (doc.visits or 0) > 10:
+                raise InvalidValueError(f"{doc.doctype}: Visits {doc.visits} is more than 10",
+                                        [FieldError(doc.doctype, "visits", "Visits", "Visits is more than 10")])
+
+    class Careless:
+        @hookimpl
+        def validate(self, doc, ctx):
+            return 1 / 0 if doc.flags.checks_failed else None  # trips over the invalid document
+
+    register_hook("Test Customer", Rules())
+    with pytest.raises(ValidationError) as exc:  # one answer with the required item and the app's rule
+        session.insert("Test Customer", customer_name="Acme", visits=11, rows=[{"amount": 1}])
+    assert seen["failed"] == ["item"]
+    assert {e.field for e in exc.value.errors} == {"item", "visits"}
+    register_hook("Test Customer", Careless())
+    with pytest.raises(MandatoryError):  # the hook's own error is not the user's news
+        session.insert("Test Customer", customer_name="Acme", rows=[{"amount": 1}])
+    assert session.get_count("Test Customer") == 0
 
 
 def test_validate_hook_refuses_and_nothing_is_written(site, session, register_hook):

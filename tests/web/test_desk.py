@@ -546,3 +546,16 @@ def test_a_tree_group_in_the_filter_bar_lists_everything_under_it(web: WebEnv):
     assert "Berlin Co" in germany and "Elsewhere Co" not in germany
     sorted_badly = web.client.get("/app/customer", query_string={"sort": "nonexistent"}).text
     assert "Customer cannot be sorted by &#39;nonexistent&#39;" in sorted_badly and "Berlin Co" in sorted_badly
+
+
+def test_the_apps_rules_are_reported_with_the_built_in_problems_in_one_save(web: WebEnv):
+    with web.site.session() as s:
+        s.insert("Sales Person", sales_person_name="Ann", parent_sales_person="Sales Team")
+    r = web.client.post("/app/customer/new", data={
+        "csrf_token": token(web.client), "customer_type": "Company", "customer_name": "", "credit_days": "-5",
+        "sales_team-present": "1", "sales_team-1-sales_person": "Ann", "sales_team-1-allocated_percentage": "90"})
+    assert r.status_code == 417
+    text = unescape(r.text)
+    assert "Customer Name is required" in text  # a built-in check
+    assert "must total exactly 100" in text  # and the app's rule, in the same answer
+    assert "cannot be negative" in text
