@@ -68,10 +68,11 @@ def check_links(doc: Record, ctx: UnitOfWork, errors: list[FieldError],
                 hit = found.get((target, key))
                 for row, f, idx in refs:
                     value = row._data[f.name]
+                    what = f"{target} {value!r}" if f.label == target else f"{f.label}: {target} {value!r}"
                     if hit is None:
-                        _fail(errors, doc, row, f, idx, f"{f.label}: {target} {value!r} does not exist", value)
+                        _fail(errors, doc, row, f, idx, f"{what} does not exist", value)
                     elif hit[1] == 2 and not _unchanged(doc, row, f.name, value):
-                        _fail(errors, doc, row, f, idx, f"{f.label}: {target} {value!r} is cancelled", value)
+                        _fail(errors, doc, row, f, idx, f"{what} is cancelled", value)
                     else:
                         row._data[f.name] = hit[0]
     _fetch(doc, rows, ctx)

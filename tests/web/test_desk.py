@@ -414,6 +414,8 @@ def test_contact_persons_leave_the_customer_list_and_pickers_until_filtered(web:
                  last_name="Gibbons", works_at="Initech")
     listed = re.findall(r'<tr data-name="([^"]+)"', web.client.get("/app/customer").text)
     assert "Initech" in listed and "Peter Gibbons" not in listed
+    home = web.client.get("/app").text  # the home page counts what the list shows
+    assert '<a href="/app/customer">Customer</a> <span class="count">1</span>' in home
     shown = re.findall(r'<tr data-name="([^"]+)"', web.client.get("/app/customer?f=works_at|is|set").text)
     assert shown == ["Peter Gibbons"]
     options = web.client.get("/app/-/link?doctype=Customer&q=e").get_json()["results"]

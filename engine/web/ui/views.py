@@ -122,8 +122,9 @@ def _safe_next(value: str | None) -> str:
 def home() -> ResponseReturnValue:
     session = db_session()
     f = frame(session, csrf.token(), "Home", [NavItem("Home", "/app")])
-    counts = {item.label: session.get_count(item.label) for _, items in f.modules for item in items
-              if item.label in session.site.doctypes}
+    # what each list shows when opened: its default filters apply (contact persons are not customers)
+    counts = {item.label: session.get_count(item.label, pages.default_filters(session, session.site.get_meta(
+        item.label))) for _, items in f.modules for item in items if item.label in session.site.doctypes}
     return _html(pages.render_page("home.html", None, frame=f, counts=counts))
 
 
