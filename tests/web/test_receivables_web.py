@@ -166,5 +166,7 @@ def test_the_invoice_list_filters_by_status(web: WebEnv):
     assert '<option selected>Submitted</option>' in page
     drafts = web.client.get("/app/sales-invoice", query_string={"docstatus": "Draft"}).text
     assert draft.name in drafts and done.name not in drafts
+    assert re.search(r'<td class="num">\s*20\.00\s*</td>', drafts)  # amounts right-aligned, as the form shows them
+    assert 'href="/app/sales-invoice?docstatus=Draft&amp;sort=customer&amp;order=asc"' in drafts  # A to Z first
     bad = web.client.get("/app/sales-invoice", query_string={"docstatus": "Lost"}).text
     assert "Status &#39;Lost&#39; is none of Draft, Submitted, Cancelled" in bad

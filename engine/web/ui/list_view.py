@@ -100,7 +100,8 @@ class ListPage:
         return f"/app/{self.slug}/-/export.{fmt}" + (f"?{query}" if query else "")
 
     def sort_url(self, column: str) -> str:
-        order = "asc" if self.sort == column and self.order == "desc" else "desc"
+        # a new column sorts A to Z first (as Django admin and Frappe); the current one turns around
+        order = ("desc" if self.order == "asc" else "asc") if self.sort == column else "asc"
         return self.url(sort=column, order=order, page=None)
 
     @property

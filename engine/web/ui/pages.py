@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -34,7 +35,23 @@ def render_page(template: str, doctype: str | None, **context: Any) -> str:
     env = current_app.extensions.get(ENV_KEY)
     if env is None:
         env = current_app.extensions[ENV_KEY] = environment(current_site().app)
+        env.filters["number"] = number_cell
     return render(env, page_templates(doctype, template), **context)
+
+
+NUMBER_TYPES = ("Int", "Float", "Currency", "Percent")
+
+
+def number_cell(value: Any, f: Field) -> str:
+    """A number as a list shows it: thousands grouped, a Currency with its precision (12,150.00)."""
+    if value is None or value == "":
+        return ""
+    if f.type == "Int":
+        return f"{int(value):,}"
+    if f.type == "Currency":
+        return f"{Decimal(str(value)):,.{f.precision if f.precision is not None else 2}f}"
+    number = Decimal(str(value))
+    return f"{number:,.{f.precision}f}" if f.precision is not None else f"{number.normalize():,f}"
 
 
 def doc_url(doctype: str, name: str) -> str:
