@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from engine import Chart, Document, ReportResult, Session, hookimpl, print_format, report, whitelist
-from engine.errors import DoesNotExistError, FieldError, ValidationError
+from engine.errors import DoesNotExistError, FieldError, LinkExistsError, ValidationError
 
 from . import _accounts, _credit, _defaults, _ledger, _parties, _printouts, _selling
 from ._selling import fail
@@ -143,6 +143,15 @@ def on_update(doc: Document, ctx: Session) -> None:
 
 @hookimpl
 def on_trash(doc: Document, ctx: Session) -> None:
+    vouchers = sorted({(r["voucher_type"], r["voucher_no"]) for r in ctx.get_list(
+        "GL Entry", fields=["voucher_type", "voucher_no"], filters={"party_type": "Customer", "party": doc.name},
+        limit=5)})
+    if vouchers:  # said in the clerk's words before the engine's "linked from GL Entry ..." would
+        shown = ", ".join(f"{t} {n}" for t, n in vouchers)
+        raise LinkExistsError(f"Customer {doc.name!r} cannot be deleted: it has ledger entries (from {shown}); "
+                              "its history stays. Disable the customer instead.",
+                              [FieldError("Customer", "name", "ID", f"Customer {doc.name!r} has ledger entries "
+                                          f"(from {shown})", doc.name)])
     _accounts.delete_party_accounts(doc, ctx)
     _parties.unlink_party(ctx, "Customer", doc.name)
 

@@ -116,6 +116,9 @@ def test_the_ledger_is_immutable(books: Session):
     refused([f"Cannot rename Sales Invoice {inv.name!r}", "documents cannot be renamed"],
             lambda: cm.rename_doc("Sales Invoice", inv.name, "INV-RENAMED"))
     assert cm.exists("GL Entry", name) and cm.exists("Sales Invoice", inv.name)
+    refused([f"Customer 'Acme' cannot be deleted: it has ledger entries (from Sales Invoice {inv.name})",
+             "Disable the customer instead"], lambda: cm.delete_doc("Customer", "Acme"))
+    assert cm.exists("Customer", "Acme") and cm.exists("Account", "Acme - DI")
 
 
 def test_only_payments_change_a_submitted_invoices_outstanding_amount(books: Session):
