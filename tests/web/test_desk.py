@@ -167,6 +167,9 @@ def test_export_and_bulk_delete_follow_the_filters(desk: Desk):
     assert r.status_code == 302
     with desk.site.session() as s:
         assert sorted(s.get_list("Test Customer", pluck="name")) == ["Cust 02", "Other"]
+    r = desk.client.post("/app/test-customer/-/delete", data={"csrf_token": token(desk.client)})
+    assert "Nothing deleted: tick the Test Customer records to delete first." in desk.client.get(
+        r.headers["Location"]).text
     r = desk.client.post("/app/test-customer/-/delete", data={"names": ["Cust 02"]})
     assert r.status_code == 403  # no CSRF token: nothing deleted
     with desk.site.session() as s:

@@ -202,6 +202,8 @@ def bulk_delete(doctype_slug: str) -> ResponseReturnValue:
             failed.append(f"{name}: {exc.message}")
     if deleted:
         flash("success", f"Deleted {deleted} {meta.name} record(s).")
+    if not names:
+        flash("warning", f"Nothing deleted: tick the {meta.name} records to delete first.")
     for message in failed:
         flash("error", message)
     return redirect(_safe_next(request.form.get("back")) if request.form.get("back") else f"/app/{slug(meta.name)}")
