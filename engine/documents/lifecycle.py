@@ -283,6 +283,7 @@ def run(op: str, doc: Document, ctx: DocumentSession) -> None:
             row.docstatus = status
         doc.flags.pop("naming_errors", None)
         doc.flags.pop("coerce_errors", None)
+        validation.restore_raw_values(doc)
         raise
 
 

@@ -97,17 +97,25 @@ def coerce_values(doc: Record, ctx: UnitOfWork) -> None:
     other problem of the document. Text in text fields is left to ``check_fields``.
     """
     errors: list[FieldError] = []
-    _coerce_row(doc, doc.meta, None, None, errors)
+    raw: list[tuple[Record, str, Any]] = []
+    _coerce_row(doc, doc.meta, None, None, errors, raw)
     for tf in doc.meta.table_fields:
         for i, row in enumerate(doc._data.get(tf.name) or (), 1):
             if hasattr(row, "_data"):
-                _coerce_row(row, row.meta, i, tf.label, errors)
+                _coerce_row(row, row.meta, i, tf.label, errors, raw)
     if errors:
         doc.flags.coerce_errors = errors
+        doc.flags.coerce_raw = raw  # put back when the write fails: a form shows what the user typed
+
+
+def restore_raw_values(doc: Record) -> None:
+    """After a failed write: the values that did not convert, as they were sent."""
+    for record, field, value in doc.flags.pop("coerce_raw", None) or ():
+        record._data[field] = value
 
 
 def _coerce_row(doc: Record, meta: DocType, row: int | None, table_label: str | None,
-                errors: list[FieldError]) -> None:
+                errors: list[FieldError], raw: list[tuple[Record, str, Any]]) -> None:
     data = doc._data
     for f in meta.data_fields:
         value = data.get(f.name)
@@ -126,6 +134,7 @@ def _coerce_row(doc: Record, meta: DocType, row: int | None, table_label: str | 
         except (ValueError, TypeError, ArithmeticError) as exc:
             errors.append(FieldError(meta.name, f.name, f.label, _row_prefix(doc, meta, row, table_label)
                                      + f"{f.label} {exc}", value, row, InvalidValueError))
+            raw.append((doc, f.name, value))
             data[f.name] = None
 
 

@@ -219,6 +219,7 @@ def test_every_error_shows_at_its_field_at_once_and_nothing_is_saved(desk: Desk)
     assert "Item is required" in errors["rows-1-item"] and "negative" in errors["rows-1-amount"]
     assert "whole number" in errors["rows-2-qty"]
     assert 'value="nope"' in r.text  # what the user typed stays in the form
+    assert re.search(r'name="score" value="abc"', r.text) and 'value="31/12/2020"' in r.text  # unconverted too
     with desk.site.session() as s:
         assert s.get_count("Test Customer") == 0
 
