@@ -35,6 +35,18 @@ def _books(web: WebEnv) -> dict[str, str]:
     return names
 
 
+def _reminder(web: WebEnv, as_of: str = "2024-04-14") -> str:
+    """Acme's Payment Reminder as of a day, as words."""
+    return _words(web.client.get("/print", query_string={"doctype": "Customer", "name": "Acme",
+                                                         "format": "Payment Reminder", "as_of": as_of}).text)
+
+
+def _prepay(web: WebEnv, day: dt.date, amount: int) -> None:
+    """A payment by Acme allocated to no invoice."""
+    with web.site.session() as s:
+        s.insert("Payment Entry", customer="Acme", company="Print Co", posting_date=day, paid_amount=amount).submit()
+
+
 def test_balance_statement_and_payment_reminder(web: WebEnv):
     names = _books(web)
     page = web.client.get("/printview", query_string={"doctype": "Customer", "name": "Acme",
@@ -47,26 +59,18 @@ def test_balance_statement_and_payment_reminder(web: WebEnv):
     assert "2024-02-10 Payment Entry" in text and "120.00 80.00" in text
     assert f"2024-03-05 Sales Invoice {names['mar']} 100.00 180.00" in text
     assert "2024-03-31 Closing balance (you owe) 180.00" in text
-    reminder = _words(web.client.get("/print", query_string={"doctype": "Customer", "name": "Acme",
-                                                             "format": "Payment Reminder",
-                                                             "as_of": "2024-04-14"}).text)
+    reminder = _reminder(web)
     # jan due 2024-02-14: 60 days overdue on 2024-04-14 (a leap year's February); mar due 2024-04-04: 10 days
     assert f"{names['jan']} 2024-01-15 2024-02-14 60 200.00 80.00" in reminder
     assert f"{names['mar']} 2024-03-05 2024-04-04 10 100.00 100.00" in reminder
     assert "Total open 180.00" in reminder and "overdue amount of 180.00 USD" in reminder
     # a prepayment (not allocated) reduces what the customer is asked to pay; one that covers all, to nothing
-    with web.site.session() as s:
-        s.insert("Payment Entry", customer="Acme", company="Print Co", posting_date=dt.date(2024, 4, 1),
-                 paid_amount=50).submit()
-    reminder = _words(web.client.get("/print", query_string={"doctype": "Customer", "name": "Acme",
-                                                             "format": "Payment Reminder", "as_of": "2024-04-14"}).text)
+    _prepay(web, dt.date(2024, 4, 1), 50)
+    reminder = _reminder(web)
     assert "overdue amount of 130.00 USD (the overdue 180.00 less your unallocated payments of 50.00)" in reminder
     assert "Less unallocated payments -50.00 Net owed 130.00" in reminder
-    with web.site.session() as s:
-        s.insert("Payment Entry", customer="Acme", company="Print Co", posting_date=dt.date(2024, 4, 2),
-                 paid_amount=500).submit()
-    reminder = _words(web.client.get("/print", query_string={"doctype": "Customer", "name": "Acme",
-                                                             "format": "Payment Reminder", "as_of": "2024-04-14"}).text)
+    _prepay(web, dt.date(2024, 4, 2), 500)
+    reminder = _reminder(web)
     assert "your unallocated payments of 550.00 USD cover them: nothing is to be paid" in reminder
     assert "Please pay" not in reminder
 
