@@ -565,3 +565,15 @@ def test_the_apps_rules_are_reported_with_the_built_in_problems_in_one_save(web:
     assert "Customer Name is required" in text  # a built-in check
     assert "must total exactly 100" in text  # and the app's rule, in the same answer
     assert "cannot be negative" in text
+
+
+def test_the_account_tree_shows_one_companys_chart_when_asked(web: WebEnv):
+    with web.site.session() as s:
+        s.insert("Company", company_name="North Co", abbr="NC", default_currency="USD")
+        s.insert("Company", company_name="South Co", abbr="SC", default_currency="USD")
+    both = web.client.get("/app/account/view/tree").text
+    assert "Cash - NC" in both and "Cash - SC" in both
+    assert '<select id="tflt-company" name="company">' in both and "<option>North Co</option>" in both
+    north = web.client.get("/app/account/view/tree", query_string={"company": "North Co"}).text
+    assert "Cash - NC" in north and "Cash - SC" not in north
+    assert "<option selected>North Co</option>" in north

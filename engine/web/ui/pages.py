@@ -300,21 +300,32 @@ class TreePage:
     error: str | None
     can_create: bool
     can_write: bool
+    filters: list[tuple[Field, str, list[str]]] = field(default_factory=list)  # (Link field, value, choices)
 
 
-def tree_page(session: Session, meta: DocType, error: str | None) -> TreePage:
+def tree_page(session: Session, meta: DocType, error: str | None,
+              args: MultiDict[str, str] | None = None) -> TreePage:
+    """The whole tree; its ``in_filter`` Links (an Account's company) narrow it: a node whose parent is
+    filtered out becomes a root."""
     pf = meta.parent_field or ""
     fields = ["name", pf, "is_group"] + ([meta.title_field] if meta.title_field and meta.title_field != "name"
                                          else [])
-    rows = session.get_list(meta.name, fields=list(dict.fromkeys(fields)), order_by="name asc", limit=100_000)
+    by = [f for f in meta.data_fields if f.in_filter and f.type == "Link" and f.name != pf
+          and f.options in session.site.doctypes and not session.site.doctypes[f.options].is_tree]
+    chosen = {f.name: (args or MultiDict()).get(f.name, "") for f in by}
+    rows = session.get_list(meta.name, fields=list(dict.fromkeys(fields)), order_by="name asc", limit=100_000,
+                            filters=[[k, "=", v] for k, v in chosen.items() if v])
     nodes = {r["name"]: TreeNode(r["name"], str(r.get(meta.title_field) or r["name"]) if meta.title_field
                                  else r["name"], bool(r["is_group"])) for r in rows}
     roots = []
     for r in rows:
         parent = nodes.get(r[pf]) if r[pf] else None
         (parent.children if parent is not None else roots).append(nodes[r["name"]])
+    choices = [(f, chosen[f.name], session.get_list(meta.name, fields=[f.name], group_by=f.name,
+                                                     order_by=f"{f.name} asc", pluck=f.name, limit=200)) for f in by]
     return TreePage(meta, roots, sorted(n for n, node in nodes.items() if node.is_group), error,
-                    has_permission(session, meta.name, "create"), has_permission(session, meta.name, "write"))
+                    has_permission(session, meta.name, "create"), has_permission(session, meta.name, "write"),
+                    [(f, value, [c for c in options if c]) for f, value, options in choices if len(options) > 1])
 
 
 def tree_action(session: Session, meta: DocType, form: MultiDict[str, str]) -> str:

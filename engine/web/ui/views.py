@@ -418,7 +418,7 @@ def tree_page(doctype_slug: str) -> ResponseReturnValue:
             raise
         except DocframeError as exc:
             error = exc.message
-    page = pages.tree_page(session, meta, error)
+    page = pages.tree_page(session, meta, error, request.args)
     crumbs = [NavItem("Home", "/app"), NavItem(meta.name, f"/app/{slug(meta.name)}"), NavItem("Tree", "")]
     f = frame(session, csrf.token(), f"{meta.name} tree", crumbs, current=meta.name)
     return _html(pages.render_page("tree.html", meta.name, frame=f, page=page), 417 if error else 200)
