@@ -12,6 +12,8 @@ from engine.rules.permissions import has_permission, user_context
 from engine.site.session import Session
 from engine.site.site import Site
 
+STATUSES = ("Draft", "Submitted", "Cancelled")  # a submittable document's docstatus 0, 1, 2
+
 
 def slug(doctype: str) -> str:
     """'Customer Group' -> 'customer-group' (the doctype's URL)."""

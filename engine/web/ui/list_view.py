@@ -21,11 +21,11 @@ from engine.errors import DocframeError, FilterError
 from engine.metadata.doctype import STANDARD_LABELS, DocType, Field
 from engine.rules.query import OPERATORS
 from engine.site.session import Session
+from engine.web.ui.desk import STATUSES
 
 PAGE_SIZE = 20
 MAX_COLUMNS = 8
 FILTER_SEPARATOR = "|"
-STATUSES = ("Draft", "Submitted", "Cancelled")  # a submittable document's docstatus 0, 1, 2
 STATUS_FIELD = Field("docstatus", "Select", "Status", options=STATUSES)
 # Operators offered by "add filter", in the order shown; tree operators only for Links to trees.
 PLAIN_OPERATORS = ("=", "!=", "like", "not like", ">", "<", ">=", "<=", "in", "not in", "is")

@@ -22,13 +22,12 @@ from engine.rules.permissions import has_permission, user_context
 from engine.site.session import Session
 from engine.web.context import current_site
 from engine.web.ui import form_view
-from engine.web.ui.desk import slug
+from engine.web.ui.desk import STATUSES, slug
 from engine.web.ui.templating import environment, page_templates, render
 
 ENV_KEY = "docframe.desk_templates"
 SEARCH_PER_DOCTYPE = 5
 LINK_OPTIONS = 10
-STATUS = {0: "Draft", 1: "Submitted", 2: "Cancelled"}
 
 
 def render_page(template: str, doctype: str | None, **context: Any) -> str:
@@ -36,10 +35,8 @@ def render_page(template: str, doctype: str | None, **context: Any) -> str:
     if env is None:
         env = current_app.extensions[ENV_KEY] = environment(current_site().app)
         env.filters["number"] = number_cell
+        env.globals["STATUSES"] = STATUSES
     return render(env, page_templates(doctype, template), **context)
-
-
-NUMBER_TYPES = ("Int", "Float", "Currency", "Percent")
 
 
 def number_cell(value: Any, f: Field) -> str:
@@ -139,7 +136,7 @@ def form_page(session: Session, meta: DocType, doc: Document, errors: list[Field
     page = FormPage(
         meta=meta, doc=doc, title=title, is_new=is_new, sections=sections, message=message if errors or stale
         or message else None, general_errors=general, stale=stale,
-        status=STATUS.get(docstatus) if meta.is_submittable and not is_new else None,
+        status=STATUSES[docstatus] if meta.is_submittable and not is_new else None,
         can_save=editable,
         can_submit=meta.is_submittable and not is_new and docstatus == 0 and has_permission(session, meta.name,
                                                                                               "submit"),
